@@ -1,0 +1,137 @@
+"""The `cahier` command line: projects, exports and the maintenance commands, with readable output."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from assistant.config import Settings, load_settings
+from assistant.errors import CahierError
+from assistant.schemas import Language, Requirement, Turn
+from assistant.store import Store
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _CahierGroup(TyperGroup):
+    """Shows Cahier's own errors as one readable line (exit code 1) instead of a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CahierError as exc:
+            err_console.print(f"[bold red]Error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_CahierGroup,
+    help="Cahier: turn stakeholder interviews into a reviewed CRM specification.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+projects_app = typer.Typer(help="Create, list and delete projects.", no_args_is_help=True)
+app.add_typer(projects_app, name="projects")
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+
+
+def _settings() -> Settings:
+    env_file = Path(".env")
+    return load_settings(env_file=env_file if env_file.is_file() else None)
+
+
+def _store() -> Store:
+    return Store.from_settings(_settings())
+
+
+@projects_app.command("list")
+def projects_list() -> None:
+    """List the projects in the database."""
+    store = _store()
+    rows = store.list_projects()
+    if not rows:
+        console.print("No project yet. Create one with [bold]cahier projects create NAME[/bold].")
+        return
+    table = Table("id", "name", "language", "company", "turns", "requirements", "created")
+    for project in rows:
+        table.add_row(
+            project.id,
+            project.name,
+            project.language.value,
+            project.company,
+            str(len(store.list_turns(project.id))),
+            str(len(store.list_objects(project.id, Requirement))),
+            project.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    console.print(table)
+
+
+@projects_app.command("create")
+def projects_create(
+    name: Annotated[str, typer.Argument(help="Project name, e.g. 'CRM Acme 2027'.")],
+    language: Annotated[Language, typer.Option("--language", "-l", help="Language of the interview.")] = Language.FR,
+    company: Annotated[str, typer.Option(help="Company name.")] = "",
+) -> None:
+    """Create a project and print its id."""
+    project = _store().create_project(name, language=language, company=company)
+    console.print(f"Created project [bold]{project.id}[/bold] ({project.name}, {project.language.value}).")
+
+
+@projects_app.command("delete")
+def projects_delete(
+    project_id: Annotated[str, typer.Argument(help="The project's id (see `cahier projects list`).")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a project and everything recorded for it."""
+    store = _store()
+    project = store.get_project(project_id)
+    turns: list[Turn] = store.list_turns(project_id)
+    if not yes:
+        typer.confirm(
+            f"Delete project {project.name!r} ({project_id}) with its {len(turns)} turn(s)? This cannot be undone",
+            abort=True,
+        )
+    store.delete_project(project_id)
+    console.print(f"Deleted project [bold]{project_id}[/bold].")
+
+
+@app.command("export")
+def export(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.JSON,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export a project."""
+    from assistant.export.json import export_project
+
+    text = export_project(_store(), project_id)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        err_console.print(f"Wrote {format.value} export of {project_id} to {out}.")
+
+
+@app.command("import")
+def import_(path: Annotated[Path, typer.Argument(help="A file written by `cahier export --format json`.")]) -> None:
+    """Restore a project from a JSON export (refused, with nothing changed, if the file is not valid)."""
+    from assistant.export.json import import_project
+
+    project_id = import_project(_store(), path)
+    console.print(f"Imported project [bold]{project_id}[/bold] from {path}.")
+
+
+def main() -> None:
+    """Entry point of the `cahier` console script."""
+    app()

@@ -1,0 +1,1 @@
+"""Exports of a project: each format in its own module, all reading the store."""

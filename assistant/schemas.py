@@ -1,0 +1,399 @@
+"""The domain of a specification interview: projects, people, turns and the objects extracted from them.
+
+These models are what the store persists and what the draft and the exports read. Validation messages are
+written for a person: they say what is wrong and what a valid value looks like.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+MAX_STATEMENT_CHARS = 2_000
+"""A requirement or objective longer than this is a document, not a statement."""
+
+MAX_TURN_CHARS = 20_000
+"""The longest stakeholder message accepted (about eight pages of text)."""
+
+EARLIEST_DATE = date(1990, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Language(StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+class SectionId(StrEnum):
+    """The parts of a CRM cahier des charges, in the order the document presents them."""
+
+    COMPANY = "company"
+    CONTEXT = "context"
+    OBJECTIVES = "objectives"
+    NEEDS = "needs"
+    USE_CASES = "use_cases"
+    FUNCTIONAL = "functional"
+    NON_FUNCTIONAL = "non_functional"
+    DATA = "data"
+    DIAGNOSIS = "diagnosis"
+    BUDGET = "budget"
+    TIMELINE = "timeline"
+    METHODOLOGY = "methodology"
+
+
+class RequirementKind(StrEnum):
+    FUNCTIONAL = "functional"
+    NON_FUNCTIONAL = "non_functional"
+    BOTH = "both"
+
+
+class NfrCategory(StrEnum):
+    SECURITY = "security"
+    PRIVACY = "privacy"
+    PERFORMANCE = "performance"
+    AVAILABILITY = "availability"
+    USABILITY = "usability"
+    INTEGRATION = "integration"
+    SCALABILITY = "scalability"
+    MAINTAINABILITY = "maintainability"
+    LEGAL = "legal"
+    LOOK_AND_FEEL = "look_and_feel"
+    OPERATIONAL = "operational"
+    PORTABILITY = "portability"
+
+
+class MoSCoW(StrEnum):
+    MUST = "must"
+    SHOULD = "should"
+    COULD = "could"
+    WONT = "wont"
+
+
+class Horizon(StrEnum):
+    SHORT = "short"
+    MEDIUM = "medium"
+    LONG = "long"
+
+
+class Provenance(StrEnum):
+    """How an object entered the specification: said outright, deduced, or assumed to fill a gap."""
+
+    STATED = "stated"
+    INFERRED = "inferred"
+    ASSUMED = "assumed"
+
+
+class RequirementStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class ObjectiveScope(StrEnum):
+    INTERNAL = "internal"
+    PARTNERS = "partners"
+    COMMERCIAL = "commercial"
+
+
+class ConstraintKind(StrEnum):
+    BUDGET = "budget"
+    DEADLINE = "deadline"
+    REGULATORY = "regulatory"
+    TECHNICAL = "technical"
+    SUPPLIER = "supplier"
+
+
+class TaxBasis(StrEnum):
+    """Whether an amount includes VAT: French budgets are quoted HT (excl.) or TTC (incl.)."""
+
+    EXCL_TAX = "excl_tax"
+    INCL_TAX = "incl_tax"
+    UNSPECIFIED = "unspecified"
+
+
+class DatePrecision(StrEnum):
+    DAY = "day"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class Speaker(StrEnum):
+    STAKEHOLDER = "stakeholder"
+    ASSISTANT = "assistant"
+
+
+class Level(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class OpenStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class SectionState(StrEnum):
+    GENERATED = "generated"
+    EDITED = "edited"
+    APPROVED = "approved"
+
+
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=MAX_STATEMENT_CHARS)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+"""An ISO 4217 code; pydantic checks the pattern before upper-casing, hence the mixed-case class."""
+
+
+class Model(BaseModel):
+    """Shared configuration: unknown fields are refused so that typos do not vanish silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
+
+
+def _check_date_range(value: date | None) -> date | None:
+    if value is not None and not (EARLIEST_DATE <= value <= LATEST_DATE):
+        raise ValueError(
+            f"date {value.isoformat()} is out of range; use a date between "
+            f"{EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+        )
+    return value
+
+
+class Project(Model):
+    id: NonBlank
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    language: Language = Language.FR
+    company: ShortText = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Stakeholder(Model):
+    id: NonBlank
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    role: ShortText = ""
+
+
+class Turn(Model):
+    """One message of the interview, stored before anything else happens to it."""
+
+    id: int
+    project_id: NonBlank
+    speaker: Speaker
+    stakeholder_id: str | None = None
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TURN_CHARS)]
+    language: Language
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @model_validator(mode="after")
+    def _stakeholder_turns_name_someone(self) -> Turn:
+        if self.speaker is Speaker.STAKEHOLDER and not self.stakeholder_id:
+            raise ValueError("a stakeholder's turn must say which stakeholder spoke (`stakeholder_id`)")
+        return self
+
+
+class Tracked(Model):
+    """Fields every extracted object carries so that each line of the specification can be traced."""
+
+    id_prefix: ClassVar[str] = "OBJ"
+    kind_name: ClassVar[str] = "object"
+
+    id: NonBlank
+    provenance: Provenance = Provenance.STATED
+    source_turn_ids: list[int] = Field(default_factory=list)
+    stakeholder_ids: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id_has_prefix(cls, value: str) -> str:
+        if not re.fullmatch(rf"{cls.id_prefix}-\d{{3,}}", value):
+            raise ValueError(f"id {value!r} must look like `{cls.id_prefix}-001`")
+        return value
+
+
+class Requirement(Tracked):
+    id_prefix: ClassVar[str] = "REQ"
+    kind_name: ClassVar[str] = "requirement"
+
+    statement: Statement
+    kind: RequirementKind = RequirementKind.FUNCTIONAL
+    category: NfrCategory | None = None
+    moscow: MoSCoW = MoSCoW.SHOULD
+    horizon: Horizon | None = None
+    section: SectionId = SectionId.FUNCTIONAL
+    rationale: ShortText = ""
+    acceptance_criteria: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    ] = Field(default_factory=list, max_length=20)
+    status: RequirementStatus = RequirementStatus.PROPOSED
+
+    @model_validator(mode="after")
+    def _category_matches_kind(self) -> Requirement:
+        if self.kind is RequirementKind.FUNCTIONAL and self.category is not None:
+            raise ValueError(
+                f"a functional requirement has no quality category (got {self.category.value!r}); "
+                "set `kind` to `non_functional` or `both`, or remove the category"
+            )
+        return self
+
+
+class Objective(Tracked):
+    """A goal the CRM must serve, with the SMART fields that make it checkable."""
+
+    id_prefix: ClassVar[str] = "OBJ"
+    kind_name: ClassVar[str] = "objective"
+
+    statement: Statement
+    scope: ObjectiveScope = ObjectiveScope.INTERNAL
+    metric: ShortText = ""
+    baseline: ShortText = ""
+    target: ShortText = ""
+    deadline: date | None = None
+    owner: ShortText = ""
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_in_range(cls, value: date | None) -> date | None:
+        return _check_date_range(value)
+
+    SMART_FIELDS: ClassVar[tuple[str, ...]] = ("metric", "baseline", "target", "deadline", "owner")
+
+    def missing_smart_fields(self) -> list[str]:
+        """The SMART fields still empty, in a fixed order (the draft flags them)."""
+        return [name for name in self.SMART_FIELDS if not getattr(self, name)]
+
+
+class Money(Model):
+    amount: Decimal = Field(ge=0, le=Decimal("1e12"))
+    currency: Currency = "EUR"
+    tax_basis: TaxBasis = TaxBasis.UNSPECIFIED
+
+
+class DateValue(Model):
+    """A date as precise as the stakeholder was: "Q2 2027" is a quarter, not the first of April."""
+
+    value: date
+    precision: DatePrecision = DatePrecision.DAY
+
+    @field_validator("value")
+    @classmethod
+    def _value_in_range(cls, value: date) -> date:
+        return _check_date_range(value)
+
+
+class Constraint(Tracked):
+    id_prefix: ClassVar[str] = "CON"
+    kind_name: ClassVar[str] = "constraint"
+
+    kind: ConstraintKind
+    statement: Statement
+    money: Money | None = None
+    due: DateValue | None = None
+
+    @model_validator(mode="after")
+    def _values_fit_kind(self) -> Constraint:
+        if self.money is not None and self.kind not in (ConstraintKind.BUDGET, ConstraintKind.SUPPLIER):
+            raise ValueError(f"an amount belongs to a budget or supplier constraint, not to a {self.kind.value!r} one")
+        return self
+
+
+class UseCase(Tracked):
+    id_prefix: ClassVar[str] = "UC"
+    kind_name: ClassVar[str] = "use case"
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+    actor: ShortText = ""
+    goal: ShortText = ""
+    steps: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=30
+    )
+
+
+class Risk(Tracked):
+    id_prefix: ClassVar[str] = "RSK"
+    kind_name: ClassVar[str] = "risk"
+
+    statement: Statement
+    likelihood: Level = Level.MEDIUM
+    impact: Level = Level.MEDIUM
+    mitigation: ShortText = ""
+
+
+class OpenQuestion(Tracked):
+    """Something the interview could not settle yet; it stays visible until answered."""
+
+    id_prefix: ClassVar[str] = "Q"
+    kind_name: ClassVar[str] = "open question"
+
+    question: Statement
+    section: SectionId
+    slot: str | None = None
+    status: OpenStatus = OpenStatus.OPEN
+    answer: ShortText = ""
+
+
+class ConflictingStatement(Model):
+    stakeholder_id: NonBlank
+    text: Statement
+    turn_id: int | None = None
+
+
+class Conflict(Tracked):
+    """Two stakeholders said incompatible things; both are kept until a person decides."""
+
+    id_prefix: ClassVar[str] = "CNF"
+    kind_name: ClassVar[str] = "conflict"
+
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+    object_ids: list[str] = Field(default_factory=list)
+    statements: list[ConflictingStatement] = Field(min_length=2)
+    status: OpenStatus = OpenStatus.OPEN
+    resolution: ShortText = ""
+
+
+class DraftSection(Model):
+    """One stored version of a section of the specification; versions are append-only."""
+
+    project_id: NonBlank
+    section: SectionId
+    version: int = Field(ge=1)
+    text: Annotated[str, StringConstraints(max_length=200_000)]
+    state: SectionState = SectionState.GENERATED
+    author: ShortText = "cahier"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+TrackedObject = Requirement | Objective | Constraint | UseCase | Risk | OpenQuestion | Conflict
+
+OBJECT_TYPES: dict[str, type[Tracked]] = {
+    cls.__name__.lower(): cls for cls in (Requirement, Objective, Constraint, UseCase, Risk, OpenQuestion, Conflict)
+}
+"""Type name as stored in the database → model class."""
+
+
+def type_name(obj: Tracked | type[Tracked]) -> str:
+    cls = obj if isinstance(obj, type) else type(obj)
+    return cls.__name__.lower()
+
+
+class ObjectVersion(Model):
+    """One entry of an object's history: what it was, who changed it, and from which turn."""
+
+    object_id: str
+    version: int
+    data: dict
+    changed_by: str
+    turn_id: int | None = None
+    change: Literal["created", "updated", "deleted"]
+    changed_at: datetime

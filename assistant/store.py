@@ -1,0 +1,813 @@
+"""Persistence of projects, turns, extracted objects and draft versions through SQLAlchemy.
+
+SQLite (one file in the data dir) is the default; any PostgreSQL URL works through the same code. Turns,
+object versions and section versions are append-only: nothing a stakeholder said or a reviewer wrote is ever
+updated in place, so every state of the specification can be shown again.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from assistant.errors import InputError, NotFoundError, StaleWriteError, StoreError
+from assistant.schemas import (
+    MAX_TURN_CHARS,
+    OBJECT_TYPES,
+    DraftSection,
+    Language,
+    ObjectVersion,
+    Project,
+    SectionId,
+    Speaker,
+    Stakeholder,
+    Tracked,
+    Turn,
+    type_name,
+)
+
+SCHEMA_VERSION = 1
+"""Bump with a new entry in `_MIGRATIONS` whenever a table changes."""
+
+_TURN_COUNTER = "TURN"
+"""Turns are numbered 1, 2, 3… within each project, so an exported project imports anywhere unchanged."""
+
+T = TypeVar("T", bound=Tracked)
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("company", String(500), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+stakeholders = Table(
+    "stakeholders",
+    metadata,
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("role", String(500), nullable=False, default=""),
+)
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("speaker", String(20), nullable=False),
+    Column("stakeholder_id", String(40)),
+    Column("text", Text, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+id_counters = Table(
+    "id_counters",
+    metadata,
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("prefix", String(10), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("type", String(30), nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+object_versions = Table(
+    "object_versions",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("object_id", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("change", String(10), nullable=False),
+    Column("changed_by", String(120), nullable=False),
+    Column("turn_id", Integer),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("project_id", "object_id", "version"),
+)
+
+section_versions = Table(
+    "section_versions",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("section", String(30), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("author", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("project_id", "section", "version"),
+)
+
+model_usage = Table(
+    "model_usage",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("turn_id", Integer),
+    Column("purpose", String(40), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("latency_ms", Integer, nullable=False, default=0),
+    Column("ok", Boolean, nullable=False),
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _create_v1(conn: Connection) -> None:
+    metadata.create_all(conn)
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1}
+"""Version reached → step that reaches it from the previous version."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; they were written in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text or "deadlock detected" in text
+
+
+class Store:
+    """The project database. Thread-safe: each call runs in its own short transaction.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://…``).
+    """
+
+    LOCK_RETRIES = 8
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StoreError(f"cannot open database {_redact(url)!r}: {exc}") from exc
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._migrate()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Store:
+        return cls(settings.resolved_database_url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """A write transaction; SQLite takes its write lock at the start so that writers queue up."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+
+    def _write(self, work: Callable[[Connection], Any]) -> Any:
+        """Run `work` in a transaction, retrying while another writer holds the lock."""
+        for attempt in range(self.LOCK_RETRIES):
+            try:
+                with self._tx() as conn:
+                    return work(conn)
+            except OperationalError as exc:
+                if not _is_lock_error(exc) or attempt == self.LOCK_RETRIES - 1:
+                    raise StoreError(f"database write failed: {exc.orig}") from exc
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _read(self, work: Callable[[Connection], Any]) -> Any:
+        try:
+            with self.engine.connect() as conn:
+                return work(conn)
+        except OperationalError as exc:
+            raise StoreError(f"database read failed: {exc.orig}") from exc
+
+    def _migrate(self) -> None:
+        def work(conn: Connection) -> None:
+            schema_version.create(conn, checkfirst=True)
+            current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database is at schema version {current}, newer than this Cahier ({SCHEMA_VERSION}); "
+                    "upgrade Cahier"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                _MIGRATIONS[version](conn)
+                conn.execute(insert(schema_version).values(version=version))
+
+        try:
+            self._write(work)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot prepare database {_redact(self.url)!r}: {exc}") from exc
+
+    def schema_version(self) -> int:
+        return self._read(lambda conn: conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
+
+    @staticmethod
+    def _next_number(conn: Connection, project_id: str, prefix: str) -> int:
+        row = conn.execute(
+            update(id_counters)
+            .where(id_counters.c.project_id == project_id, id_counters.c.prefix == prefix)
+            .values(value=id_counters.c.value + 1)
+            .returning(id_counters.c.value)
+        ).first()
+        if row is None:
+            conn.execute(insert(id_counters).values(project_id=project_id, prefix=prefix, value=1))
+            return 1
+        return row[0]
+
+    @classmethod
+    def _next_id(cls, conn: Connection, project_id: str, prefix: str) -> str:
+        return f"{prefix}-{cls._next_number(conn, project_id, prefix):03d}"
+
+    def _require_project(self, conn: Connection, project_id: str) -> Any:
+        row = conn.execute(select(projects).where(projects.c.id == project_id)).first()
+        if row is None:
+            raise NotFoundError("project", project_id)
+        return row
+
+    # -- projects -------------------------------------------------------------------------------------
+
+    def create_project(self, name: str, language: Language | str = Language.FR, company: str = "") -> Project:
+        project = _validated(
+            Project, "project", id=f"p{secrets.token_hex(6)}", name=name, language=language, company=company
+        )
+        self._write(lambda conn: conn.execute(insert(projects).values(**project.model_dump())))
+        return project
+
+    def get_project(self, project_id: str) -> Project:
+        row = self._read(lambda conn: self._require_project(conn, project_id))
+        return _project_from_row(row)
+
+    def list_projects(self) -> list[Project]:
+        rows = self._read(lambda conn: conn.execute(select(projects).order_by(projects.c.created_at)).all())
+        return [_project_from_row(row) for row in rows]
+
+    def update_project(self, project_id: str, **changes: Any) -> Project:
+        """Change a project's name, language or company."""
+        current = self.get_project(project_id)
+        project = _validated(Project, "project", **{**current.model_dump(), **changes})
+        values = project.model_dump(include={"name", "language", "company"})
+        self._write(lambda conn: conn.execute(update(projects).where(projects.c.id == project_id).values(**values)))
+        return project
+
+    def delete_project(self, project_id: str) -> None:
+        """Remove a project and everything that belongs to it."""
+
+        def work(conn: Connection) -> None:
+            self._require_project(conn, project_id)
+            # Explicit deletes, child tables first: PostgreSQL cascades, but SQLite only does with its pragma on.
+            for table in (model_usage, section_versions, object_versions, objects, id_counters, turns, stakeholders):
+                conn.execute(table.delete().where(table.c.project_id == project_id))
+            conn.execute(projects.delete().where(projects.c.id == project_id))
+
+        self._write(work)
+
+    # -- stakeholders ---------------------------------------------------------------------------------
+
+    def add_stakeholder(self, project_id: str, name: str, role: str = "") -> Stakeholder:
+        def work(conn: Connection) -> Stakeholder:
+            self._require_project(conn, project_id)
+            person = _validated(
+                Stakeholder, "stakeholder", id=self._next_id(conn, project_id, "STK"), name=name, role=role
+            )
+            conn.execute(insert(stakeholders).values(project_id=project_id, **person.model_dump()))
+            return person
+
+        return self._write(work)
+
+    def list_stakeholders(self, project_id: str) -> list[Stakeholder]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(stakeholders.c.id, stakeholders.c.name, stakeholders.c.role)
+                .where(stakeholders.c.project_id == project_id)
+                .order_by(stakeholders.c.id)
+            ).all()
+        )
+        return [Stakeholder(id=r.id, name=r.name, role=r.role) for r in rows]
+
+    # -- turns ----------------------------------------------------------------------------------------
+
+    def append_turn(
+        self,
+        project_id: str,
+        speaker: Speaker | str,
+        text: str,
+        language: Language | str,
+        stakeholder_id: str | None = None,
+    ) -> Turn:
+        """Store one message of the interview and return it with its id.
+
+        Raises:
+            InputError: the text is empty or longer than `MAX_TURN_CHARS`; nothing is stored.
+        """
+        if not text or not text.strip():
+            raise InputError("message", "the message is empty; type an answer, or use skip / I don't know")
+        if len(text) > MAX_TURN_CHARS:
+            raise InputError(
+                "message",
+                f"the message is {len(text):,} characters long; the limit is {MAX_TURN_CHARS:,}. "
+                "Split it into several answers.",
+            )
+        draft = _validated(
+            Turn,
+            "turn",
+            id=0,
+            project_id=project_id,
+            speaker=speaker,
+            stakeholder_id=stakeholder_id,
+            text=text,
+            language=language,
+        )
+
+        def work(conn: Connection) -> Turn:
+            self._require_project(conn, project_id)
+            turn = draft.model_copy(update={"id": self._next_number(conn, project_id, _TURN_COUNTER)})
+            conn.execute(insert(turns).values(**turn.model_dump()))
+            return turn
+
+        return self._write(work)
+
+    def list_turns(self, project_id: str, *, since_id: int = 0) -> list[Turn]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(turns).where(turns.c.project_id == project_id, turns.c.id > since_id).order_by(turns.c.id)
+            ).all()
+        )
+        return [Turn(**{**row._mapping, "created_at": _aware(row.created_at)}) for row in rows]
+
+    def get_turn(self, project_id: str, turn_id: int) -> Turn:
+        row = self._read(
+            lambda conn: conn.execute(
+                select(turns).where(turns.c.project_id == project_id, turns.c.id == turn_id)
+            ).first()
+        )
+        if row is None:
+            raise NotFoundError("turn", str(turn_id))
+        return Turn(**{**row._mapping, "created_at": _aware(row.created_at)})
+
+    # -- tracked objects ------------------------------------------------------------------------------
+
+    def new_id(self, project_id: str, cls: type[Tracked]) -> str:
+        """Reserve the next stable id for a new object of `cls` (``REQ-004`` …); ids are never reused."""
+
+        def work(conn: Connection) -> str:
+            self._require_project(conn, project_id)
+            return self._next_id(conn, project_id, cls.id_prefix)
+
+        return self._write(work)
+
+    def save_object(
+        self,
+        project_id: str,
+        obj: Tracked,
+        *,
+        changed_by: str,
+        turn_id: int | None = None,
+        expected_version: int | None = None,
+    ) -> int:
+        """Insert or update an object, recording the change in its history.
+
+        Args:
+            changed_by: who made the change (a stakeholder id, a reviewer's name, ``cahier``).
+            turn_id: the interview turn the change came from, if any.
+            expected_version: the version the caller read; when given and no longer current, the save is
+                refused with `StaleWriteError` instead of silently overwriting someone else's change.
+
+        Returns:
+            The object's new version number.
+        """
+        kind = type_name(obj)
+        # Re-validate: `model_copy(update=...)` skips validation, and nothing invalid may reach the database.
+        data = _validated(type(obj), kind, **dict(obj)).model_dump(mode="json")
+
+        def work(conn: Connection) -> int:
+            self._require_project(conn, project_id)
+            row = conn.execute(
+                select(objects.c.version, objects.c.type, objects.c.data, objects.c.deleted).where(
+                    objects.c.project_id == project_id, objects.c.id == obj.id
+                )
+            ).first()
+            now = _now()
+            if row is None:
+                if expected_version not in (None, 0):
+                    raise StaleWriteError(obj.id, expected_version, 0)
+                version, change = 1, "created"
+                conn.execute(
+                    insert(objects).values(
+                        project_id=project_id, id=obj.id, type=kind, data=data, version=1, deleted=False, updated_at=now
+                    )
+                )
+            else:
+                if row.type != kind:
+                    raise InputError("id", f"`{obj.id}` is a {row.type}, not a {kind}")
+                if expected_version is not None and expected_version != row.version:
+                    raise StaleWriteError(obj.id, expected_version, row.version)
+                if row.data == data and not row.deleted:
+                    return row.version
+                version, change = row.version + 1, "updated"
+                conn.execute(
+                    update(objects)
+                    .where(objects.c.project_id == project_id, objects.c.id == obj.id)
+                    .values(data=data, version=version, deleted=False, updated_at=now)
+                )
+            conn.execute(
+                insert(object_versions).values(
+                    project_id=project_id,
+                    object_id=obj.id,
+                    version=version,
+                    data=data,
+                    change=change,
+                    changed_by=changed_by,
+                    turn_id=turn_id,
+                    changed_at=now,
+                )
+            )
+            return version
+
+        try:
+            return self._write(work)
+        except IntegrityError as exc:  # two writers created the same id at once
+            raise StaleWriteError(obj.id, expected_version or 0, -1) from exc
+
+    def delete_object(
+        self, project_id: str, object_id: str, *, changed_by: str, expected_version: int | None = None
+    ) -> None:
+        """Hide an object from the specification; its history stays."""
+
+        def work(conn: Connection) -> None:
+            row = conn.execute(
+                select(objects).where(objects.c.project_id == project_id, objects.c.id == object_id)
+            ).first()
+            if row is None or row.deleted:
+                raise NotFoundError("object", object_id)
+            if expected_version is not None and expected_version != row.version:
+                raise StaleWriteError(object_id, expected_version, row.version)
+            now = _now()
+            conn.execute(
+                update(objects)
+                .where(objects.c.project_id == project_id, objects.c.id == object_id)
+                .values(deleted=True, version=row.version + 1, updated_at=now)
+            )
+            conn.execute(
+                insert(object_versions).values(
+                    project_id=project_id,
+                    object_id=object_id,
+                    version=row.version + 1,
+                    data=row.data,
+                    change="deleted",
+                    changed_by=changed_by,
+                    changed_at=now,
+                )
+            )
+
+        self._write(work)
+
+    def get_object(self, project_id: str, object_id: str, cls: type[T]) -> tuple[T, int]:
+        """The current state of one object and its version (to pass back as `expected_version`)."""
+        row = self._read(
+            lambda conn: conn.execute(
+                select(objects).where(
+                    objects.c.project_id == project_id,
+                    objects.c.id == object_id,
+                    objects.c.type == type_name(cls),
+                    objects.c.deleted.is_(False),
+                )
+            ).first()
+        )
+        if row is None:
+            raise NotFoundError(cls.kind_name, object_id)
+        return cls.model_validate(row.data), row.version
+
+    def list_objects(self, project_id: str, cls: type[T]) -> list[T]:
+        """The current objects of one type, in id order."""
+        return [obj for obj, _ in self.list_versioned(project_id, cls)]
+
+    def list_versioned(self, project_id: str, cls: type[T]) -> list[tuple[T, int]]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(objects.c.data, objects.c.version).where(
+                    objects.c.project_id == project_id,
+                    objects.c.type == type_name(cls),
+                    objects.c.deleted.is_(False),
+                )
+            ).all()
+        )
+        pairs = [(cls.model_validate(row.data), row.version) for row in rows]
+        return sorted(pairs, key=lambda pair: _id_sort_key(pair[0].id))
+
+    def object_history(self, project_id: str, object_id: str) -> list[ObjectVersion]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(object_versions)
+                .where(object_versions.c.project_id == project_id, object_versions.c.object_id == object_id)
+                .order_by(object_versions.c.version)
+            ).all()
+        )
+        return [
+            ObjectVersion(
+                object_id=r.object_id,
+                version=r.version,
+                data=r.data,
+                changed_by=r.changed_by,
+                turn_id=r.turn_id,
+                change=r.change,
+                changed_at=_aware(r.changed_at),
+            )
+            for r in rows
+        ]
+
+    # -- draft sections -------------------------------------------------------------------------------
+
+    def append_section_version(
+        self,
+        project_id: str,
+        section: SectionId | str,
+        text: str,
+        *,
+        state: str,
+        author: str,
+        expected_version: int | None = None,
+    ) -> DraftSection:
+        """Store a new version of a section; refuses with `StaleWriteError` when `expected_version` is stale."""
+
+        def work(conn: Connection) -> DraftSection:
+            self._require_project(conn, project_id)
+            current = (
+                conn.execute(
+                    select(func.max(section_versions.c.version)).where(
+                        section_versions.c.project_id == project_id, section_versions.c.section == str(section)
+                    )
+                ).scalar()
+                or 0
+            )
+            if expected_version is not None and expected_version != current:
+                raise StaleWriteError(f"{section}", expected_version, current)
+            draft = _validated(
+                DraftSection,
+                "section",
+                project_id=project_id,
+                section=section,
+                version=current + 1,
+                text=text,
+                state=state,
+                author=author,
+            )
+            conn.execute(insert(section_versions).values(**draft.model_dump()))
+            return draft
+
+        try:
+            return self._write(work)
+        except IntegrityError as exc:
+            raise StaleWriteError(str(section), expected_version or 0, -1) from exc
+
+    def section_history(self, project_id: str, section: SectionId | str) -> list[DraftSection]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(section_versions)
+                .where(section_versions.c.project_id == project_id, section_versions.c.section == str(section))
+                .order_by(section_versions.c.version)
+            ).all()
+        )
+        return [_section_from_row(r) for r in rows]
+
+    def latest_sections(self, project_id: str) -> dict[SectionId, DraftSection]:
+        """The newest version of every section that has one."""
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(section_versions)
+                .where(section_versions.c.project_id == project_id)
+                .order_by(section_versions.c.version)
+            ).all()
+        )
+        latest: dict[SectionId, DraftSection] = {}
+        for row in rows:
+            draft = _section_from_row(row)
+            latest[draft.section] = draft
+        return latest
+
+    # -- whole projects -------------------------------------------------------------------------------
+
+    def export_rows(self, project_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Every row of a project, table by table: the exact content a JSON export carries."""
+
+        def work(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+            self._require_project(conn, project_id)
+            bundle: dict[str, list[dict[str, Any]]] = {}
+            for table in _BUNDLE_TABLES:
+                key = table.c.id if table is projects else table.c.project_id
+                columns = _bundle_columns(table)
+                order = [table.c.seq] if "seq" in table.c else [c for c in table.primary_key.columns]
+                rows = conn.execute(select(*columns).where(key == project_id).order_by(*order)).all()
+                bundle[table.name] = [
+                    {name: _aware(v) if isinstance(v, datetime) else v for name, v in row._mapping.items()}
+                    for row in rows
+                ]
+            return bundle
+
+        return self._read(work)
+
+    def import_rows(self, bundle: dict[str, list[dict[str, Any]]]) -> str:
+        """Restore a project exported by `export_rows`, all or nothing.
+
+        Raises:
+            InputError: the bundle does not describe exactly one project, or that project already exists.
+        """
+        if len(bundle.get("projects", [])) != 1:
+            raise InputError("import file", "the file must hold exactly one project")
+        project_id = bundle["projects"][0].get("id")
+
+        def work(conn: Connection) -> str:
+            if conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first() is not None:
+                raise InputError(
+                    "import file", f"project `{project_id}` already exists; delete it first or keep the current one"
+                )
+            for table in _BUNDLE_TABLES:
+                columns = {c.name: c for c in _bundle_columns(table)}
+                for row in bundle.get(table.name, []):
+                    unknown = set(row) - set(columns)
+                    if unknown:
+                        raise InputError("import file", f"table `{table.name}` has unknown column(s) {sorted(unknown)}")
+                    owner = row.get("id") if table is projects else row.get("project_id")
+                    if owner != project_id:
+                        raise InputError(
+                            "import file", f"a row of `{table.name}` belongs to another project ({owner!r})"
+                        )
+                    conn.execute(insert(table).values({k: _from_json_value(columns[k], v) for k, v in row.items()}))
+            return project_id
+
+        try:
+            return self._write(work)
+        except (SQLAlchemyError, StoreError) as exc:
+            raise InputError("import file", f"the file's rows are inconsistent: {exc}") from exc
+
+    # -- model usage ----------------------------------------------------------------------------------
+
+    def record_usage(
+        self,
+        project_id: str,
+        *,
+        purpose: str,
+        model: str,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        latency_ms: int = 0,
+        ok: bool = True,
+        error: str = "",
+        turn_id: int | None = None,
+    ) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                insert(model_usage).values(
+                    project_id=project_id,
+                    turn_id=turn_id,
+                    purpose=purpose,
+                    model=model,
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=completion_tokens,
+                    latency_ms=latency_ms,
+                    ok=ok,
+                    error=error[:2000],
+                    created_at=_now(),
+                )
+            )
+        )
+
+    def list_usage(self, project_id: str) -> list[dict[str, Any]]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(model_usage).where(model_usage.c.project_id == project_id).order_by(model_usage.c.seq)
+            ).all()
+        )
+        return [dict(row._mapping) for row in rows]
+
+
+_BUNDLE_TABLES = (projects, stakeholders, id_counters, turns, objects, object_versions, section_versions, model_usage)
+"""Every table that holds a project's data, parents first (the order rows are restored in)."""
+
+
+def _bundle_columns(table: Table) -> list[Column]:
+    return [column for column in table.columns if column.name != "seq"]
+
+
+def _from_json_value(column: Column, value: Any) -> Any:
+    if isinstance(column.type, DateTime) and isinstance(value, str):
+        return _aware(datetime.fromisoformat(value))
+    return value
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers work while one writer commits; busy_timeout makes a second writer wait, not fail.
+    dbapi_connection.isolation_level = None  # let SQLAlchemy's explicit BEGIN IMMEDIATE control transactions
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def _validated(cls: type, what: str, **values: Any) -> Any:
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or what
+        raise InputError(field, f"invalid {what} `{field}`: {first['msg']}") from exc
+
+
+def _id_sort_key(object_id: str) -> tuple[str, int]:
+    prefix, _, number = object_id.rpartition("-")
+    return prefix, int(number) if number.isdigit() else 0
+
+
+def _project_from_row(row: Any) -> Project:
+    return Project(**{**row._mapping, "created_at": _aware(row.created_at)})
+
+
+def _section_from_row(row: Any) -> DraftSection:
+    values = {key: row._mapping[key] for key in DraftSection.model_fields if key in row._mapping}
+    values["created_at"] = _aware(row.created_at)
+    return DraftSection(**values)
+
+
+__all__ = ["Store", "OBJECT_TYPES", "SCHEMA_VERSION"]

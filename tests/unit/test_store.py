@@ -1,0 +1,268 @@
+"""The store keeps every turn, object version and section version, on SQLite and PostgreSQL alike."""
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from assistant.errors import InputError, NotFoundError, StaleWriteError, StoreError
+from assistant.schemas import MAX_TURN_CHARS, Conflict, Objective, Requirement, SectionState, Speaker
+from assistant.store import SCHEMA_VERSION, Store
+
+
+def _req(store: Store, project_id: str, statement: str = "The CRM shall log every call.") -> Requirement:
+    return Requirement(id=store.new_id(project_id, Requirement), statement=statement)
+
+
+def test_project_round_trip(any_store):
+    project = any_store.create_project("CRM Acme", language="en", company="Acme")
+    assert any_store.get_project(project.id) == project
+    assert [p.id for p in any_store.list_projects()] == [project.id]
+    renamed = any_store.update_project(project.id, name="CRM Acme 2027")
+    assert any_store.get_project(project.id).name == "CRM Acme 2027" == renamed.name
+
+
+def test_missing_project_is_a_typed_error(any_store):
+    with pytest.raises(NotFoundError, match="no project with id 'nope'"):
+        any_store.get_project("nope")
+    with pytest.raises(NotFoundError):
+        any_store.append_turn("nope", Speaker.ASSISTANT, "Bonjour", "fr")
+
+
+def test_turns_are_numbered_per_project_and_kept_in_order(any_store):
+    first = any_store.create_project("A")
+    second = any_store.create_project("B")
+    alice = any_store.add_stakeholder(first.id, "Alice Martin", "Directrice commerciale")
+    t1 = any_store.append_turn(first.id, Speaker.ASSISTANT, "Présentez votre entreprise.", "fr")
+    t2 = any_store.append_turn(first.id, Speaker.STAKEHOLDER, "Nous sommes 40.", "fr", stakeholder_id=alice.id)
+    other = any_store.append_turn(second.id, Speaker.ASSISTANT, "Hello", "en")
+    assert (t1.id, t2.id, other.id) == (1, 2, 1)
+    stored = any_store.list_turns(first.id)
+    assert [t.text for t in stored] == ["Présentez votre entreprise.", "Nous sommes 40."]
+    assert stored[1].stakeholder_id == alice.id
+    assert stored[1].created_at.tzinfo is not None
+    assert any_store.list_turns(first.id, since_id=1) == [stored[1]]
+    assert any_store.get_turn(first.id, 2) == stored[1]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "x" * (MAX_TURN_CHARS + 1)])
+def test_bad_turns_are_refused_and_nothing_is_stored(any_store, text):
+    project = any_store.create_project("A")
+    with pytest.raises(InputError) as caught:
+        any_store.append_turn(project.id, Speaker.ASSISTANT, text, "fr")
+    assert caught.value.field == "message"
+    assert any_store.list_turns(project.id) == []
+
+
+def test_stakeholders_get_stable_ids(any_store):
+    project = any_store.create_project("A")
+    a = any_store.add_stakeholder(project.id, "Alice", "DSI")
+    b = any_store.add_stakeholder(project.id, "Bob")
+    assert (a.id, b.id) == ("STK-001", "STK-002")
+    assert any_store.list_stakeholders(project.id) == [a, b]
+    with pytest.raises(InputError, match="name"):
+        any_store.add_stakeholder(project.id, "  ")
+
+
+def test_object_ids_are_sequential_and_never_reused(any_store):
+    project = any_store.create_project("A")
+    ids = [any_store.new_id(project.id, Requirement) for _ in range(3)]
+    assert ids == ["REQ-001", "REQ-002", "REQ-003"]
+    any_store.save_object(project.id, Requirement(id=ids[2], statement="Export to CSV"), changed_by="STK-001")
+    any_store.delete_object(project.id, ids[2], changed_by="reviewer")
+    assert any_store.new_id(project.id, Requirement) == "REQ-004"
+    assert any_store.new_id(project.id, Objective) == "OBJ-001"
+
+
+def test_object_updates_keep_history_with_author_and_turn(any_store):
+    project = any_store.create_project("A")
+    req = _req(any_store, project.id, "Le budget est de 80 k€")
+    assert any_store.save_object(project.id, req, changed_by="STK-001", turn_id=3) == 1
+    corrected = req.model_copy(update={"statement": "Le budget est de 95 k€", "source_turn_ids": [3, 7]})
+    assert any_store.save_object(project.id, corrected, changed_by="STK-001", turn_id=7) == 2
+    # Saving the same content again is not a new version.
+    assert any_store.save_object(project.id, corrected, changed_by="STK-001", turn_id=8) == 2
+
+    current, version = any_store.get_object(project.id, req.id, Requirement)
+    assert (current.statement, version) == ("Le budget est de 95 k€", 2)
+    history = any_store.object_history(project.id, req.id)
+    assert [(h.version, h.change, h.turn_id, h.data["statement"]) for h in history] == [
+        (1, "created", 3, "Le budget est de 80 k€"),
+        (2, "updated", 7, "Le budget est de 95 k€"),
+    ]
+
+
+def test_stale_write_is_refused_not_lost(any_store):
+    project = any_store.create_project("A")
+    req = _req(any_store, project.id)
+    any_store.save_object(project.id, req, changed_by="a")
+    _, read_version = any_store.get_object(project.id, req.id, Requirement)
+    any_store.save_object(
+        project.id, req.model_copy(update={"moscow": "must"}), changed_by="alice", expected_version=read_version
+    )
+    with pytest.raises(StaleWriteError) as caught:
+        any_store.save_object(
+            project.id, req.model_copy(update={"moscow": "could"}), changed_by="bob", expected_version=read_version
+        )
+    assert (caught.value.expected_version, caught.value.actual_version) == (1, 2)
+    assert any_store.get_object(project.id, req.id, Requirement)[0].moscow == "must"
+
+
+def test_an_id_keeps_its_type(any_store):
+    project = any_store.create_project("A")
+    req = _req(any_store, project.id)
+    any_store.save_object(project.id, req, changed_by="a")
+    with pytest.raises(NotFoundError):
+        any_store.get_object(project.id, req.id, Objective)
+
+
+def test_list_objects_by_type_in_id_order_without_deleted(any_store):
+    project = any_store.create_project("A")
+    reqs = [_req(any_store, project.id, f"Requirement number {i}") for i in range(12)]
+    for req in reversed(reqs):
+        any_store.save_object(project.id, req, changed_by="a")
+    any_store.save_object(
+        project.id,
+        Conflict(
+            id=any_store.new_id(project.id, Conflict),
+            subject="Budget",
+            statements=[
+                {"stakeholder_id": "STK-001", "text": "80 k€"},
+                {"stakeholder_id": "STK-002", "text": "120 k€"},
+            ],
+        ),
+        changed_by="cahier",
+    )
+    any_store.delete_object(project.id, reqs[0].id, changed_by="a")
+    listed = any_store.list_objects(project.id, Requirement)
+    assert [r.id for r in listed] == [r.id for r in reqs[1:]]
+    assert len(any_store.list_objects(project.id, Conflict)) == 1
+    assert [h.change for h in any_store.object_history(project.id, reqs[0].id)] == ["created", "deleted"]
+
+
+def test_section_versions_are_append_only(any_store):
+    project = any_store.create_project("A")
+    v1 = any_store.append_section_version(project.id, "budget", "Budget : 80 k€", state="generated", author="cahier")
+    v2 = any_store.append_section_version(
+        project.id, "budget", "Budget : 95 k€ HT", state="edited", author="Alice", expected_version=1
+    )
+    with pytest.raises(StaleWriteError):
+        any_store.append_section_version(
+            project.id, "budget", "other", state="edited", author="Bob", expected_version=1
+        )
+    assert [s.version for s in any_store.section_history(project.id, "budget")] == [1, 2]
+    latest = any_store.latest_sections(project.id)
+    assert latest["budget"].text == "Budget : 95 k€ HT"
+    assert latest["budget"].state is SectionState.EDITED
+    assert (v1.version, v2.version) == (1, 2)
+
+
+def test_delete_project_removes_all_its_rows(any_store):
+    keep = any_store.create_project("Keep")
+    gone = any_store.create_project("Gone")
+    for project in (keep, gone):
+        person = any_store.add_stakeholder(project.id, "Alice")
+        any_store.append_turn(project.id, Speaker.STAKEHOLDER, "Bonjour", "fr", stakeholder_id=person.id)
+        any_store.save_object(project.id, _req(any_store, project.id), changed_by=person.id)
+        any_store.append_section_version(project.id, "company", "text", state="generated", author="cahier")
+        any_store.record_usage(project.id, purpose="extract", model="m", prompt_tokens=10)
+    any_store.delete_project(gone.id)
+    with pytest.raises(NotFoundError):
+        any_store.get_project(gone.id)
+    assert any_store.list_turns(gone.id) == []
+    assert any_store.list_objects(gone.id, Requirement) == []
+    assert any_store.list_usage(gone.id) == []
+    assert len(any_store.list_turns(keep.id)) == 1
+    assert len(any_store.list_objects(keep.id, Requirement)) == 1
+
+
+def test_export_then_import_restores_the_project_exactly(any_store):
+    project = any_store.create_project("A", company="Acme")
+    person = any_store.add_stakeholder(project.id, "Alice", "DSI")
+    any_store.append_turn(project.id, Speaker.STAKEHOLDER, "Nous avons 80 k€", "fr", stakeholder_id=person.id)
+    req = _req(any_store, project.id)
+    any_store.save_object(project.id, req, changed_by=person.id, turn_id=1)
+    any_store.save_object(project.id, req.model_copy(update={"moscow": "must"}), changed_by="Bob")
+    any_store.append_section_version(project.id, "budget", "80 k€", state="generated", author="cahier")
+    rows = any_store.export_rows(project.id)
+    any_store.delete_project(project.id)
+    assert any_store.import_rows(rows) == project.id
+    assert any_store.export_rows(project.id) == rows
+    # The counters came back too: the next id continues the sequence.
+    assert any_store.new_id(project.id, Requirement) == "REQ-002"
+    with pytest.raises(InputError, match="already exists"):
+        any_store.import_rows(rows)
+
+
+def test_concurrent_writers_do_not_fail_or_duplicate_ids(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    project = Store(url).create_project("A")
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        store = Store(url)
+        try:
+            for i in range(15):
+                req = _req(store, project.id, f"Requirement {i}")
+                store.save_object(project.id, req, changed_by="t")
+                ids.append(req.id)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(ids) == len(set(ids)) == 60
+    assert len(Store(url).list_objects(project.id, Requirement)) == 60
+
+
+def test_store_file_written_by_one_process_is_read_by_another(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    script = textwrap.dedent(
+        f"""
+        from assistant.store import Store
+        from assistant.schemas import Requirement, Speaker
+        s = Store({url!r})
+        p = s.create_project("Cross-process", language="en")
+        person = s.add_stakeholder(p.id, "Ann")
+        s.append_turn(p.id, Speaker.STAKEHOLDER, "We need a mobile app", "en", stakeholder_id=person.id)
+        req = Requirement(id=s.new_id(p.id, Requirement), statement="Mobile app for reps")
+        s.save_object(p.id, req, changed_by=person.id)
+        print(p.id)
+        """
+    )
+    project_id = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    store = Store(url)
+    assert store.get_project(project_id).name == "Cross-process"
+    assert store.list_turns(project_id)[0].text == "We need a mobile app"
+    assert store.list_objects(project_id, Requirement)[0].statement == "Mobile app for reps"
+    assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_sqlite_runs_in_wal_mode(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_newer_schema_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'future.db'}"
+    store = Store(url)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO schema_version (version) VALUES (999)")
+    store.close()
+    with pytest.raises(StoreError, match="newer than this Cahier"):
+        Store(url)
+
+
+def test_unreachable_database_is_a_store_error_without_password(tmp_path):
+    with pytest.raises(StoreError) as caught:
+        Store("postgresql+psycopg://cahier:s3cret-pw@127.0.0.1:1/cahier")
+    assert "s3cret-pw" not in str(caught.value)
