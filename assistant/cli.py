@@ -123,6 +123,47 @@ def export(
         err_console.print(f"Wrote {format.value} export of {project_id} to {out}.")
 
 
+@app.command("ingest")
+def ingest(
+    knowledge_dir: Annotated[
+        Path | None, typer.Option("--knowledge", help="Folder of knowledge documents (default: the shipped ones).")
+    ] = None,
+) -> None:
+    """Build or refresh the guidance index; only changed passages are embedded again."""
+    from rich.progress import Progress
+
+    from assistant.knowledge import REPO_KNOWLEDGE_DIR
+    from assistant.retrieval import open_index
+
+    index = open_index(_settings())
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("Embedding passages", total=None)
+        report = index.ingest(
+            knowledge_dir or REPO_KNOWLEDGE_DIR,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(
+        f"Index ready: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.deleted)} deleted, {report.unchanged} unchanged ({index.count()} passages)."
+    )
+
+
+@app.command("search")
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    lang: Annotated[Language | None, typer.Option("--lang", "-l")] = None,
+    section: Annotated[str | None, typer.Option(help="Only guidance for this section id.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=20)] = 3,
+) -> None:
+    """Search the guidance index (to check what the interview will retrieve)."""
+    from assistant.retrieval import open_index
+
+    table = Table("score", "document", "heading", "text")
+    for snippet in open_index(_settings()).search(query, lang=lang, section=section, k=k):
+        table.add_row(f"{snippet.score:.2f}", snippet.doc_id, snippet.heading, snippet.text[:160])
+    console.print(table)
+
+
 @app.command("import")
 def import_(path: Annotated[Path, typer.Argument(help="A file written by `cahier export --format json`.")]) -> None:
     """Restore a project from a JSON export (refused, with nothing changed, if the file is not valid)."""

@@ -1,0 +1,368 @@
+"""The guidance index: knowledge chunks in Chroma, ingested incrementally and searched by language and section.
+
+The only module that imports chromadb. A local persistent directory is the default; a Chroma server is used
+when `CAHIER_CHROMA_HOST` is set. Embeddings come from `assistant.embeddings` (offline, multilingual); the
+embedding function is registered with Chroma and also passed explicitly every time the collection is opened,
+so Chroma never falls back to its default model, which would try to download weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import simplemma
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from assistant.config import Settings
+from assistant.embeddings import MODEL_NAME, embed_texts
+from assistant.errors import CahierError
+from assistant.knowledge import REPO_KNOWLEDGE_DIR, Chunk, chunk_document, load_documents
+from assistant.schemas import Language, SectionId
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "cahier_knowledge"
+_BATCH = 64
+_RRF_K = 60
+"""Reciprocal-rank-fusion constant: the usual 60 keeps one ranking from dominating the other."""
+
+_STOPWORDS = {
+    "fr": frozenset(
+        "les des une est que qui pour dans par sur avec pas plus nos vos notre votre leur leurs ces cette son ses "
+        "aux ont sont etre avoir fait faire tout tous toute toutes comme mais elle elles ils nous vous on quoi "
+        "quel quelle quels quelles dont donc alors aussi tres peu".split()
+    ),
+    "en": frozenset(
+        "the and for are with that this what which who how when your our you have has not can will should would "
+        "does into from they them their its was were been any all per there about just then than also very".split()
+    ),
+}
+
+
+class RetrievalError(CahierError):
+    """The index could not be opened, written or searched."""
+
+
+@register_embedding_function
+class CahierEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma adapter over `assistant.embeddings.embed_texts`."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's signature
+        return [row for row in embed_texts(list(input))]
+
+    @staticmethod
+    def name() -> str:
+        return f"cahier-{MODEL_NAME}"
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> CahierEmbeddingFunction:
+        return CahierEmbeddingFunction()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": MODEL_NAME}
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A passage of guidance returned by a search."""
+
+    doc_id: str
+    title: str
+    heading: str
+    text: str
+    score: float
+    lang: Language
+    chunk_id: str
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
+
+
+def _section_key(section: SectionId | str) -> str:
+    return f"sec_{SectionId(section).value}"
+
+
+def _metadata(chunk: Chunk) -> dict[str, Any]:
+    # Chroma filters on scalar metadata; one boolean per section makes "serves section X" filterable.
+    meta: dict[str, Any] = {
+        "doc_id": chunk.doc_id,
+        "lang": chunk.lang.value,
+        "title": chunk.title,
+        "heading": chunk.heading,
+        "hash": chunk.content_hash,
+    }
+    meta.update({_section_key(section): True for section in chunk.sections})
+    return meta
+
+
+def _fold(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def lexical_terms(text: str, lang: Language | str) -> list[str]:
+    """Lemmatised, accent-folded content words: "Équipes" and "equipe" meet on one term."""
+    code = Language(lang).value
+    terms = []
+    for word in re.findall(r"\w+", text.lower()):
+        if len(word) < 3 or word.isdigit():
+            continue
+        term = _fold(simplemma.lemmatize(word, lang=code))
+        if term not in _STOPWORDS[code]:
+            terms.append(term)
+    return terms
+
+
+class _LexicalIndex:
+    """BM25 over the stored chunks of each language.
+
+    Vectors alone miss answers whose key word is rare but decisive ("Access", "PV", "newsletter"); fused with
+    BM25 by reciprocal rank, recall@3 rose by 8 to 10 points on the evaluation queries (see bench/retrieval.py).
+    """
+
+    K1 = 1.2
+    B = 0.75
+
+    def __init__(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> None:
+        self.rows: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._by_lang: dict[str, list[tuple[str, Counter[str], int]]] = {}
+        document_frequency: dict[str, Counter[str]] = {}
+        for chunk_id, text, meta in zip(ids, texts, metadatas, strict=True):
+            self.rows[chunk_id] = (text, meta)
+            lang = meta["lang"]
+            terms = lexical_terms(f"{meta['title']} {meta.get('heading', '')} {text}", lang)
+            self._by_lang.setdefault(lang, []).append((chunk_id, Counter(terms), len(terms)))
+            document_frequency.setdefault(lang, Counter()).update(set(terms))
+        self._idf = {
+            lang: {
+                term: math.log(1 + (len(self._by_lang[lang]) - df + 0.5) / (df + 0.5)) for term, df in counts.items()
+            }
+            for lang, counts in document_frequency.items()
+        }
+        self._avg_len = {lang: sum(n for _, _, n in rows) / len(rows) for lang, rows in self._by_lang.items()}
+
+    def scores(self, query: str, lang: str, allowed: Callable[[dict[str, Any]], bool]) -> dict[str, float]:
+        terms = lexical_terms(query, lang)
+        idf = self._idf.get(lang, {})
+        result: dict[str, float] = {}
+        for chunk_id, counts, length in self._by_lang.get(lang, []):
+            if not allowed(self.rows[chunk_id][1]):
+                continue
+            score = 0.0
+            for term in terms:
+                tf = counts.get(term, 0)
+                if tf:
+                    norm = tf + self.K1 * (1 - self.B + self.B * length / self._avg_len[lang])
+                    score += idf[term] * tf * (self.K1 + 1) / norm
+            if score > 0:
+                result[chunk_id] = score
+        return result
+
+
+def _ranked_documents(chunk_scores: dict[str, float], rows: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+    """Documents ordered by their best chunk."""
+    best: dict[str, float] = {}
+    for chunk_id, score in chunk_scores.items():
+        doc_id = rows[chunk_id][1]["doc_id"]
+        best[doc_id] = max(best.get(doc_id, float("-inf")), score)
+    return sorted(best, key=lambda doc_id: -best[doc_id])
+
+
+class KnowledgeIndex:
+    """Ingest and search the knowledge chunks.
+
+    Args:
+        client: a Chroma client (use `open_index` to build one from settings).
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._embedding = CahierEmbeddingFunction()
+        self._lock = threading.Lock()
+        self._lexical: _LexicalIndex | None = None
+        try:
+            self._collection = client.get_or_create_collection(
+                COLLECTION, embedding_function=self._embedding, configuration={"hnsw": {"space": "cosine"}}
+            )
+        except Exception as exc:  # chromadb raises many unrelated types (connection, value, internal)
+            raise RetrievalError(f"cannot open the knowledge index: {exc}") from exc
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def _stored_hashes(self) -> dict[str, str]:
+        stored = self._collection.get(include=["metadatas"])
+        return {cid: (meta or {}).get("hash", "") for cid, meta in zip(stored["ids"], stored["metadatas"], strict=True)}
+
+    def ingest(
+        self,
+        root: Path = REPO_KNOWLEDGE_DIR,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """Bring the index in line with the documents under `root`, embedding only what changed.
+
+        Every document is parsed and checked first; if one is broken, `KnowledgeError` is raised before the
+        index is touched, so the previous index stays usable.
+
+        Args:
+            progress: called with (chunks embedded so far, chunks to embed).
+        """
+        chunks = [chunk for doc in load_documents(root) for chunk in chunk_document(doc)]
+        with self._lock:
+            stored = self._stored_hashes()
+            wanted = {chunk.id: chunk for chunk in chunks}
+            report = IngestReport()
+            to_write: list[Chunk] = []
+            for chunk in chunks:
+                previous = stored.get(chunk.id)
+                if previous == chunk.content_hash:
+                    report.unchanged += 1
+                    continue
+                (report.updated if previous is not None else report.added).append(chunk.id)
+                to_write.append(chunk)
+            report.deleted = sorted(set(stored) - set(wanted))
+            if progress:
+                progress(0, len(to_write))
+            for start in range(0, len(to_write), _BATCH):
+                batch = to_write[start : start + _BATCH]
+                vectors = embed_texts([chunk.embedded_text for chunk in batch])
+                self._collection.upsert(
+                    ids=[chunk.id for chunk in batch],
+                    documents=[chunk.text for chunk in batch],
+                    metadatas=[_metadata(chunk) for chunk in batch],
+                    embeddings=[row for row in vectors],
+                )
+                if progress:
+                    progress(min(start + _BATCH, len(to_write)), len(to_write))
+            if report.deleted:
+                self._collection.delete(ids=report.deleted)
+            if report.changed:
+                self._lexical = None
+        log.info(
+            "knowledge ingest: %d added, %d updated, %d deleted, %d unchanged",
+            len(report.added),
+            len(report.updated),
+            len(report.deleted),
+            report.unchanged,
+        )
+        return report
+
+    def search(
+        self,
+        query: str,
+        *,
+        lang: Language | str | None = None,
+        section: SectionId | str | None = None,
+        k: int = 3,
+    ) -> list[Snippet]:
+        """The `k` best passages for `query`, at most one per document, best first.
+
+        An empty query returns nothing. Scores are cosine similarities (1 is identical).
+        """
+        if not query or not query.strip() or k <= 0:
+            return []
+        lang_code = Language(lang).value if lang is not None else None
+        section_key = _section_key(section) if section is not None else None
+        filters: list[dict[str, Any]] = []
+        if lang_code is not None:
+            filters.append({"lang": lang_code})
+        if section_key is not None:
+            filters.append({section_key: True})
+        where: dict[str, Any] | None = {"$and": filters} if len(filters) > 1 else (filters[0] if filters else None)
+        lexical = self._lexical_index()
+        if not lexical.rows:
+            return []
+        vector = embed_texts([query.strip()])[0]
+        result = self._collection.query(
+            query_embeddings=[vector],
+            n_results=min(len(lexical.rows), max(40, k * 8)),
+            where=where,
+            include=["distances"],
+        )
+        similarity = {cid: 1.0 - float(d) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)}
+
+        def allowed(meta: dict[str, Any]) -> bool:
+            return section_key is None or bool(meta.get(section_key))
+
+        langs = [lang_code] if lang_code else sorted({meta["lang"] for _, meta in lexical.rows.values()})
+        keyword = {cid: s for code in langs for cid, s in lexical.scores(query, code, allowed).items()}
+        fused: Counter[str] = Counter()
+        for ranking in (_ranked_documents(similarity, lexical.rows), _ranked_documents(keyword, lexical.rows)):
+            for rank, doc_id in enumerate(ranking):
+                fused[doc_id] += 1.0 / (_RRF_K + rank + 1)
+        snippets = []
+        for doc_id, _ in fused.most_common(k):
+            # Show the passage that matched best: by meaning when there is one, else by words.
+            pool = {c: s for c, s in similarity.items() if lexical.rows[c][1]["doc_id"] == doc_id} or {
+                c: s for c, s in keyword.items() if lexical.rows[c][1]["doc_id"] == doc_id
+            }
+            chunk_id = max(pool, key=pool.__getitem__)
+            text, meta = lexical.rows[chunk_id]
+            snippets.append(
+                Snippet(
+                    doc_id=doc_id,
+                    title=meta["title"],
+                    heading=meta.get("heading", ""),
+                    text=text,
+                    score=round(similarity.get(chunk_id, 0.0), 4),
+                    lang=Language(meta["lang"]),
+                    chunk_id=chunk_id,
+                )
+            )
+        return snippets
+
+    def _lexical_index(self) -> _LexicalIndex:
+        with self._lock:
+            if self._lexical is None or len(self._lexical.rows) != self._collection.count():
+                stored = self._collection.get(include=["documents", "metadatas"])
+                self._lexical = _LexicalIndex(stored["ids"], stored["documents"], stored["metadatas"])
+            return self._lexical
+
+
+def chroma_client(settings: Settings) -> Any:
+    """A Chroma client as configured: the server at `CAHIER_CHROMA_HOST`, else the local directory."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        path = settings.resolved_chroma_path
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:  # connection errors, bad paths, incompatible on-disk versions
+        where = (
+            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port} (`CAHIER_CHROMA_HOST`)"
+            if settings.chroma_host
+            else f"the directory {str(settings.resolved_chroma_path)!r} (`CAHIER_CHROMA_PATH`)"
+        )
+        raise RetrievalError(f"cannot open {where}: {exc}") from exc
+
+
+def open_index(settings: Settings) -> KnowledgeIndex:
+    return KnowledgeIndex(chroma_client(settings))
