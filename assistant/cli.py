@@ -40,6 +40,14 @@ app = typer.Typer(
 )
 projects_app = typer.Typer(help="Create, list and delete projects.", no_args_is_help=True)
 app.add_typer(projects_app, name="projects")
+model_app = typer.Typer(help="Inspect the language model Cahier uses.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+SAMPLE_QUESTION = "Quel budget et quel calendrier avez-vous en tête pour le projet CRM ?"
+SAMPLE_ANSWER = (
+    "Notre budget est de 80 k€ HT pour la première année et on doit être en production avant la rentrée 2027. "
+    "Les commerciaux doivent pouvoir saisir un compte rendu de visite depuis leur téléphone."
+)
 
 
 class ExportFormat(StrEnum):
@@ -161,6 +169,48 @@ def search(
     table = Table("score", "document", "heading", "text")
     for snippet in open_index(_settings()).search(query, lang=lang, section=section, k=k):
         table.add_row(f"{snippet.score:.2f}", snippet.doc_id, snippet.heading, snippet.text[:160])
+    console.print(table)
+
+
+@model_app.command("check")
+def model_check() -> None:
+    """Show the active model and run one sample French extraction, with its validity and latency."""
+    import time
+
+    from assistant.llm import chat_model_from_settings
+    from assistant.prompts import load_prompt
+    from assistant.schemas import TurnFindings
+
+    settings = _settings()
+    provider = settings.resolved_provider
+    console.print(f"provider: [bold]{provider}[/bold]")
+    started = time.perf_counter()
+    model = chat_model_from_settings(settings)
+    console.print(f"model:    {model.name}")
+    console.print(f"base URL: {getattr(model, 'base_url', '-')}")
+    console.print(f"ready in  {time.perf_counter() - started:.1f} s")
+    messages = load_prompt("extract_turn").render(
+        "fr",
+        context="Section en cours : budget",
+        question=SAMPLE_QUESTION,
+        answer=SAMPLE_ANSWER,
+    )
+    with console.status("Running one sample extraction…"):
+        result = model.extract(messages, TurnFindings)
+    findings = result.value
+    console.print(
+        f"[green]valid[/green] {TurnFindings.__name__} in {result.usage.latency_ms / 1000:.1f} s "
+        f"({result.usage.attempts} attempt(s), {result.usage.prompt_tokens} prompt + "
+        f"{result.usage.completion_tokens} completion tokens)"
+    )
+    table = Table("kind", "text")
+    for requirement in findings.requirements:
+        table.add_row(f"requirement ({requirement.moscow.value})", requirement.statement)
+    for constraint in findings.constraints:
+        table.add_row(
+            f"constraint ({constraint.kind.value})",
+            constraint.amount_text or constraint.date_text or constraint.statement,
+        )
     console.print(table)
 
 

@@ -14,6 +14,11 @@ from assistant.errors import ConfigError
 ModelProvider = Literal["auto", "openai", "openai_compatible", "local"]
 
 
+def _default_model_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cahier" / "models"
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "cahier"
@@ -41,11 +46,19 @@ class Settings(BaseSettings):
         description="auto: OpenAI with a key, a compatible server with a base URL, else the embedded model.",
     )
     model: str | None = Field(default=None, description="Model name sent to the server.")
+    model_cache: Path = Field(
+        default_factory=_default_model_cache,
+        description="Where the embedded model file is assembled from its packages (derived data, 1.1 GB).",
+    )
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("openai_api_key", "CAHIER_OPENAI_API_KEY", "OPENAI_API_KEY")
     )
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("openai_base_url", "CAHIER_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    structured_output: Literal["json_schema", "function_calling", "json_mode"] = Field(
+        default="json_schema",
+        description="How structured output is requested from an OpenAI-compatible server that lacks JSON schema.",
     )
     request_timeout_s: float = Field(default=180.0, gt=0, le=3600)
     max_retries: int = Field(default=2, ge=0, le=10)

@@ -397,3 +397,67 @@ class ObjectVersion(Model):
     turn_id: int | None = None
     change: Literal["created", "updated", "deleted"]
     changed_at: datetime
+
+
+# -- What the model fills ---------------------------------------------------------------------------------
+# Extraction schemas are prompts too: docstrings and field descriptions are sent to the model. They stay
+# compatible with OpenAI's strict JSON-schema mode (every field required, nullable instead of optional, no
+# extra keys) and are bounded (list and string lengths) so a small local model cannot run away.
+
+
+class ExtractionModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FoundRequirement(ExtractionModel):
+    """One need the stakeholder expressed, rewritten as a single testable statement in the stakeholder's language."""
+
+    statement: str = Field(min_length=3, max_length=300, description="The requirement, one need per statement.")
+    kind: RequirementKind = Field(description="functional (what the CRM does) or non_functional (how well).")
+    category: NfrCategory | None = Field(description="Quality category for non-functional needs, else null.")
+    moscow: MoSCoW = Field(description="Priority the stakeholder gave; `should` when they gave none.")
+    horizon: Horizon | None = Field(description="short, medium or long term when stated, else null.")
+    section: SectionId = Field(description="The part of the specification this belongs to.")
+    provenance: Literal["stated", "inferred"] = Field(description="stated: said outright; inferred: deduced.")
+
+
+class FoundObjective(ExtractionModel):
+    """A business goal the CRM must serve, with whatever SMART details were given (null when not given)."""
+
+    statement: str = Field(min_length=3, max_length=300)
+    scope: ObjectiveScope
+    metric: str | None = Field(max_length=120, description="What is measured, e.g. conversion rate.")
+    baseline: str | None = Field(max_length=60, description="Today's value, as said.")
+    target: str | None = Field(max_length=60, description="The value to reach, as said.")
+    deadline_text: str | None = Field(max_length=80, description="When, in the stakeholder's words.")
+
+
+class FoundConstraint(ExtractionModel):
+    """A limit the project must respect. Amounts and dates are copied as said; Cahier normalises them."""
+
+    kind: ConstraintKind
+    statement: str = Field(min_length=3, max_length=300)
+    amount_text: str | None = Field(max_length=60, description="The amount exactly as said, e.g. '80 k€ HT'.")
+    date_text: str | None = Field(max_length=80, description="The date exactly as said, e.g. 'avant la rentrée 2027'.")
+
+
+class FoundUseCase(ExtractionModel):
+    """A business scenario: who does what, step by step."""
+
+    title: str = Field(min_length=3, max_length=120)
+    actor: str = Field(max_length=80)
+    steps: list[Annotated[str, StringConstraints(max_length=200)]] = Field(max_length=8)
+
+
+class TurnFindings(ExtractionModel):
+    """Everything one stakeholder answer contains. Report only what the answer says; never invent."""
+
+    language: Language = Field(description="Language of the stakeholder's answer.")
+    requirements: list[FoundRequirement] = Field(max_length=6)
+    objectives: list[FoundObjective] = Field(max_length=3)
+    constraints: list[FoundConstraint] = Field(max_length=4)
+    use_cases: list[FoundUseCase] = Field(max_length=2)
+    answered_question: bool = Field(description="Whether the answer addresses the question that was asked.")
+    follow_up_question: str | None = Field(
+        max_length=200, description="One question to make a vague answer measurable, in the answer's language."
+    )
