@@ -19,7 +19,10 @@ from assistant.errors import CahierError
 from assistant.schemas import Language, SectionId
 
 MAX_CHUNK_CHARS = 1_500
-"""A heading's text longer than this is split at paragraph boundaries, so one chunk stays one idea."""
+"""A safeguard: a paragraph longer than this is cut at line, then sentence, boundaries."""
+
+MIN_PARAGRAPH_CHARS = 80
+"""A shorter block (a lead-in line, a bold label) is merged into the next one: alone it says too little."""
 
 REPO_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -65,7 +68,7 @@ class Document:
 
 @dataclass(frozen=True)
 class Chunk:
-    """One retrievable passage: a heading of a document with its text."""
+    """One retrievable passage: a paragraph of a document, with its title and heading."""
 
     id: str
     doc_id: str
@@ -74,6 +77,7 @@ class Chunk:
     heading: str
     text: str
     sections: tuple[SectionId, ...]
+    tags: tuple[str, ...]
 
     @property
     def embedded_text(self) -> str:
@@ -82,7 +86,8 @@ class Chunk:
 
     @property
     def content_hash(self) -> str:
-        payload = "\x1f".join([self.embedded_text, ",".join(self.sections)])
+        # Tags feed the keyword index, so a tag change must rewrite the stored chunk too.
+        payload = "\x1f".join([self.embedded_text, ",".join(self.sections), ",".join(self.tags)])
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -140,24 +145,61 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "part"
 
 
-def _split_long(text: str, limit: int) -> list[str]:
-    """Split at blank lines into pieces of at most `limit` characters (a longer paragraph stays whole)."""
+def _paragraphs(text: str, max_chars: int) -> list[str]:
+    """Blocks separated by blank lines (a list stays one block), short ones merged into the next one."""
+    blocks: list[str] = []
+    pending = ""
+    for block in re.split(r"\n\s*\n", text):
+        block = block.strip()
+        if not block:
+            continue
+        if pending:
+            block = f"{pending}\n\n{block}"
+        if len(block) < MIN_PARAGRAPH_CHARS:
+            pending = block
+            continue
+        pending = ""
+        blocks.append(block)
+    if pending:  # a short closing block joins the paragraph before it
+        if blocks:
+            blocks[-1] = f"{blocks[-1]}\n\n{pending}"
+        else:
+            blocks.append(pending)
+    return [piece for block in blocks for piece in _cut(block, max_chars)]
+
+
+def _cut(block: str, limit: int) -> list[str]:
+    """A block of at most `limit` characters stays whole; a longer one is cut between lines, else sentences."""
+    if len(block) <= limit:
+        return [block]
+    for separator, boundary in (("\n", r"\n"), (" ", r"(?<=[.!?;])\s+")):
+        units = re.split(boundary, block)
+        if len(units) > 1:
+            return [piece for packed in _pack(units, separator, limit) for piece in _cut(packed, limit)]
+    return [block]  # one unbroken sentence: nowhere sensible to cut
+
+
+def _pack(units: list[str], separator: str, limit: int) -> list[str]:
+    """Consecutive units joined into pieces of at most `limit` characters (a longer unit stays alone)."""
     pieces: list[str] = []
     current = ""
-    for paragraph in re.split(r"\n\s*\n", text):
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+    for unit in units:
+        candidate = f"{current}{separator}{unit}" if current else unit
         if current and len(candidate) > limit:
             pieces.append(current)
-            current = paragraph
+            current = unit
         else:
             current = candidate
-    if current:
-        pieces.append(current)
+    pieces.append(current)
     return pieces
 
 
 def chunk_document(doc: Document, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
-    """Cut a document at its headings; ids are stable (language, document id and heading path)."""
+    """Cut a document into one chunk per paragraph under each heading.
+
+    Ids are stable and readable: language, document id and heading path for a heading's first paragraph, then
+    `-2`, `-3`… for the following ones.
+    """
     title = doc.meta.title
     parts: list[tuple[list[str], str]] = []
     path: list[str] = []
@@ -182,7 +224,7 @@ def chunk_document(doc: Document, max_chars: int = MAX_CHUNK_CHARS) -> list[Chun
             continue
         heading = " / ".join(heading_path)
         base = f"{doc.meta.lang.value}/{doc.meta.id}#{_slug(heading) if heading else 'intro'}"
-        for index, piece in enumerate(_split_long(text, max_chars)):
+        for index, piece in enumerate(_paragraphs(text, max_chars)):
             chunk_id = base if index == 0 else f"{base}-{index + 1}"
             while chunk_id in used:  # two headings with the same words
                 chunk_id += "+"
@@ -196,6 +238,7 @@ def chunk_document(doc: Document, max_chars: int = MAX_CHUNK_CHARS) -> list[Chun
                     heading=heading,
                     text=piece,
                     sections=tuple(doc.meta.sections),
+                    tags=tuple(doc.meta.tags),
                 )
             )
     return chunks

@@ -56,18 +56,61 @@ def test_chunks_follow_headings_with_stable_ids(tmp_path):
     assert chunks[2].heading == "Licences / Hidden costs"
     assert chunks[2].text == "Storage add-ons."
     assert chunks[0].sections == ("budget", "timeline")
+    assert chunks[0].tags == ("budget",)
     assert chunk_document(doc) == chunks  # deterministic
     assert chunks[1].content_hash != chunks[3].content_hash
 
 
-def test_long_sections_are_split_at_paragraphs(tmp_path):
-    long_body = "\n\n".join(f"Paragraph {i} " + "word " * 60 for i in range(10))
-    doc = parse_document(_write(tmp_path / "en", "sample-doc.md", DOC.replace("Plan two days per user.", long_body)))
-    training = [c for c in chunk_document(doc, max_chars=700) if c.id.startswith("en/sample-doc#training")]
+TRAINING = """Before the kick-off:
+
+Plan two days per user for the first training, and half a day for every administrator on top of it.
+
+- Sales reps: pipeline and reminders.
+- Managers: dashboards.
+- Admins: users, rights and imports.
+
+A refresher a month after go-live catches the habits that did not stick, and the questions nobody asked.
+
+Budget it now."""
+
+
+def test_each_paragraph_is_a_chunk_with_short_blocks_merged_into_the_next(tmp_path):
+    """Blank lines separate chunks; a list stays whole; a block under 80 characters joins its neighbour."""
+    doc = parse_document(_write(tmp_path / "en", "sample-doc.md", DOC.replace("Plan two days per user.", TRAINING)))
+    training = [c for c in chunk_document(doc) if c.heading == "Training"]
+    assert [c.id for c in training] == [
+        "en/sample-doc#training",
+        "en/sample-doc#training-2",
+        "en/sample-doc#training-3",
+    ]
+    assert training[0].text.startswith("Before the kick-off:\n\nPlan two days per user")
+    assert (
+        training[1].text
+        == "- Sales reps: pipeline and reminders.\n- Managers: dashboards.\n- Admins: users, rights and imports."
+    )
+    assert training[2].text.startswith("A refresher") and training[2].text.endswith("\n\nBudget it now.")
+    assert training[1].embedded_text == f"Sample guidance — Training\n{training[1].text}"
+    assert "\n\n".join(c.text for c in training) == TRAINING
+
+
+def test_a_huge_paragraph_is_cut_under_max_chars(tmp_path):
+    huge = " ".join(f"Sentence {i} says something about the training plan of the project." for i in range(20))
+    doc = parse_document(_write(tmp_path / "en", "sample-doc.md", DOC.replace("Plan two days per user.", huge)))
+    training = [c for c in chunk_document(doc, max_chars=300) if c.heading == "Training"]
     assert len(training) > 1
-    assert all(len(c.text) <= 700 for c in training)
+    assert all(len(c.text) <= 300 for c in training)
     assert training[1].id == "en/sample-doc#training-2"
-    assert " ".join(c.text for c in training).count("Paragraph") == 10
+    assert " ".join(c.text for c in training) == huge
+
+
+def test_tags_are_part_of_the_content_hash(tmp_path):
+    """A tag change must re-embed the document's chunks: tags feed the keyword index."""
+    before = chunk_document(parse_document(_write(tmp_path / "en", "sample-doc.md", DOC)))
+    retagged = DOC.replace("tags: [budget]", "tags: [budget, licences]")
+    after = chunk_document(parse_document(_write(tmp_path / "en", "sample-doc.md", retagged)))
+    assert [c.embedded_text for c in after] == [c.embedded_text for c in before]
+    assert all(a.content_hash != b.content_hash for a, b in zip(after, before, strict=True))
+    assert after[0].tags == ("budget", "licences")
 
 
 @pytest.mark.parametrize(

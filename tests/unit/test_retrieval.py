@@ -12,14 +12,16 @@ import pytest
 import yaml
 
 from assistant.config import Settings
-from assistant.knowledge import REPO_KNOWLEDGE_DIR, KnowledgeError
-from assistant.retrieval import KnowledgeIndex, RetrievalError, lexical_terms, open_index
+from assistant.embeddings import embed_texts
+from assistant.knowledge import REPO_KNOWLEDGE_DIR, KnowledgeError, chunk_document, parse_document
+from assistant.retrieval import KnowledgeIndex, RetrievalError, _LexicalIndex, lexical_terms, open_index
 
 QUERIES = Path(__file__).resolve().parents[1] / "eval" / "retrieval_queries.yaml"
 
 
-def _doc(doc_id: str, lang: str, sections: str, body: str) -> str:
-    return f"---\nid: {doc_id}\ntitle: {doc_id.title()}\nlang: {lang}\nsections: [{sections}]\ntags: []\n---\n{body}\n"
+def _doc(doc_id: str, lang: str, sections: str, body: str, tags: str = "") -> str:
+    front = f"id: {doc_id}\ntitle: {doc_id.title()}\nlang: {lang}\nsections: [{sections}]\ntags: [{tags}]"
+    return f"---\n{front}\n---\n{body}\n"
 
 
 @pytest.fixture
@@ -42,8 +44,10 @@ def corpus(tmp_path) -> Path:
             "security",
             "en",
             "non_functional",
-            "# Security\n\n## Single sign-on\n\nUsers log in with SSO and "
-            "two-factor authentication.\n\n## Audit\n\nEvery access to a customer record is logged.",
+            "# Security\n\n## Single sign-on\n\nUsers log in with SSO and two-factor authentication, through "
+            "the identity provider of the company.\n\nAccounts of people who leave the company are closed on "
+            "their last day, from the identity provider.\n\n## Audit\n\nEvery access to a customer record is logged.",
+            tags="access control",
         ),
         encoding="utf-8",
     )
@@ -66,10 +70,12 @@ def index(tmp_path) -> KnowledgeIndex:
 
 
 def test_ingest_is_incremental(index, corpus):
+    """Only the changed paragraph is re-embedded; a tag change rewrites every chunk of its document."""
     first = index.ingest(corpus)
-    assert len(first.added) == index.count() == 6
+    assert len(first.added) == index.count() == 7
+    assert "en/security#single-sign-on-2" in first.added
     again = index.ingest(corpus)
-    assert not again.changed and again.unchanged == 6
+    assert not again.changed and again.unchanged == 7
 
     security = corpus / "en" / "security.md"
     security.write_text(security.read_text().replace("two-factor", "hardware-key"), encoding="utf-8")
@@ -78,8 +84,16 @@ def test_ingest_is_incremental(index, corpus):
     assert changed.updated == ["en/security#single-sign-on"]
     assert changed.added == []
     assert sorted(changed.deleted) == ["fr/budget#formation", "fr/budget#licences"]
-    assert index.count() == 4
+    assert index.count() == 5
     assert "hardware-key" in index.search("hardware key login", lang="en", k=1)[0].text
+
+    security.write_text(security.read_text().replace("tags: [access control]", "tags: [sso]"), encoding="utf-8")
+    retagged = index.ingest(corpus)
+    assert sorted(retagged.updated) == [
+        "en/security#audit",
+        "en/security#single-sign-on",
+        "en/security#single-sign-on-2",
+    ]
 
 
 def test_index_survives_a_new_process(tmp_path, corpus):
@@ -91,7 +105,7 @@ def test_index_survives_a_new_process(tmp_path, corpus):
         "print(i.count(), i.search('login with single sign-on', lang='en', k=1)[0].doc_id)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["6", "security"]
+    assert out == ["7", "security"]
 
 
 def test_filters_by_language_and_section(index, corpus):
@@ -114,6 +128,52 @@ def test_one_snippet_per_document_best_first(index, corpus):
     assert all(-1.0 <= s.score <= 1.0 for s in results)
 
 
+def test_the_snippet_is_the_documents_paragraph_closest_in_meaning(index, corpus):
+    """Every paragraph of a document is scored; the one shown is the best by cosine, and its score is that cosine."""
+    index.ingest(corpus)
+    query = "What happens to the account of an employee who leaves?"
+    [snippet] = index.search(query, lang="en", section="non_functional", k=1)
+    chunks = chunk_document(parse_document(corpus / "en" / "security.md"))
+    cosines = embed_texts([c.embedded_text for c in chunks]) @ embed_texts([query])[0]
+    best = max(range(len(chunks)), key=lambda i: cosines[i])
+    assert snippet.chunk_id == chunks[best].id == "en/security#single-sign-on-2"
+    assert snippet.score == pytest.approx(float(cosines[best]), abs=1e-3)
+    assert snippet.text == chunks[best].text
+
+
+def test_keyword_scores_are_per_document_and_count_title_and_tags():
+    """BM25 has one entry per language and document: its paragraphs, headings, title and tags together."""
+
+    def meta(doc_id: str, lang: str, heading: str, tags: str, section: str) -> dict:
+        return {
+            "doc_id": doc_id,
+            "lang": lang,
+            "title": doc_id.title(),
+            "heading": heading,
+            "tags": tags,
+            section: True,
+        }
+
+    lexical = _LexicalIndex(
+        ["en/crm#a", "en/crm#a-2", "en/mail#intro", "fr/crm#a"],
+        ["Pipeline stages for sales reps.", "Quotes are sent from the pipeline.", "Campaigns and bounces.", "Étapes."],
+        [
+            meta("crm", "en", "Sales", "", "sec_scope"),
+            meta("crm", "en", "Sales", "", "sec_scope"),
+            meta("mail", "en", "", "newsletter, mailing", "sec_integrations"),
+            meta("crm", "fr", "Ventes", "", "sec_scope"),
+        ],
+    )
+    both_paragraphs = lexical.scores("stages quotes", "en", lambda m: True)
+    assert set(both_paragraphs) == {"crm"}
+    assert both_paragraphs["crm"] > lexical.scores("stages", "en", lambda m: True)["crm"]
+    assert lexical.scores("pipeline", "fr", lambda m: True) == {}  # each language is its own index
+    assert set(lexical.scores("newsletter", "en", lambda m: True)) == {"mail"}  # a tag, in no paragraph
+    assert set(lexical.scores("mail", "en", lambda m: True)) == {"mail"}  # the title
+    assert lexical.scores("newsletter", "en", lambda m: bool(m.get("sec_scope"))) == {}
+    assert lexical.chunk_count("en", None) == 3 and lexical.chunk_count("en", "sec_scope") == 2
+
+
 @pytest.mark.parametrize("query", ["", "   ", "\n"])
 def test_empty_query_returns_nothing(index, corpus, query):
     index.ingest(corpus)
@@ -125,7 +185,7 @@ def test_a_broken_document_leaves_the_previous_index_usable(index, corpus):
     (corpus / "en" / "broken.md").write_text("no front matter here, just words", encoding="utf-8")
     with pytest.raises(KnowledgeError, match="broken.md"):
         index.ingest(corpus)
-    assert index.count() == 6
+    assert index.count() == 7
     assert index.search("audit of record access", lang="en", k=1)[0].doc_id == "security"
 
 
@@ -164,7 +224,7 @@ def test_http_client_mode_against_a_real_chroma_server(tmp_path, corpus):
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.5)
-        assert len(index.ingest(corpus).added) == 6
+        assert len(index.ingest(corpus).added) == 7
         assert index.search("single sign-on", lang="en", k=1)[0].doc_id == "security"
         assert not (tmp_path / "unused" / "chroma").exists()
     finally:
@@ -185,12 +245,13 @@ def shipped_index(tmp_path_factory) -> KnowledgeIndex:
     return index
 
 
-@pytest.mark.parametrize("lang", ["fr", "en"])
-def test_recall_at_3_floor_on_the_evaluation_queries(shipped_index, lang):
-    """A floor under the measured figure (bench/retrieval.py): a regression in chunking or fusion fails here."""
+@pytest.mark.parametrize(("lang", "floor"), [("fr", 0.85), ("en", 0.92)])
+def test_recall_at_3_floor_on_the_evaluation_queries(shipped_index, lang, floor):
+    """Just under the measured figure (bench/retrieval.py: 0.886 FR, 0.957 EN): a regression in chunking or fusion
+    fails here."""
     queries = [q for q in yaml.safe_load(QUERIES.read_text(encoding="utf-8"))["queries"] if q["lang"] == lang]
     assert len(queries) >= 30
     found = sum(
         1 for q in queries if {s.doc_id for s in shipped_index.search(q["query"], lang=lang, k=3)} & set(q["expected"])
     )
-    assert found / len(queries) >= 0.78
+    assert found / len(queries) >= floor
