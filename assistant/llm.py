@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -379,3 +380,34 @@ def chat_model_from_settings(settings: Any) -> ChatModel:
         max_tokens=1024,
         **common,
     )
+
+
+class LazyChatModel(ChatModel):
+    """Builds the real model on first use, from whichever thread first needs it.
+
+    The embedded model takes tens of seconds to load; the app must show its page and ask its first question
+    meanwhile, and only the background extraction waits for it.
+    """
+
+    def __init__(self, factory: Any, name: str = "model") -> None:
+        self._factory = factory
+        self._model: ChatModel | None = None
+        self._lock = threading.Lock()
+        self.name = name
+
+    def _get(self) -> ChatModel:
+        with self._lock:
+            if self._model is None:
+                self._model = self._factory()
+                self.name = self._model.name
+            return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def reply(self, messages: Sequence[Message]) -> StreamedReply:
+        return self._get().reply(messages)
+
+    def extract(self, messages: Sequence[Message], schema: type[T]) -> Extraction[T]:
+        return self._get().extract(messages, schema)

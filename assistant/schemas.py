@@ -10,7 +10,7 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -147,6 +147,7 @@ class SectionState(StrEnum):
     GENERATED = "generated"
     EDITED = "edited"
     APPROVED = "approved"
+    PROPOSED = "proposed"  # a regenerated text waiting for a reviewer; an empty one withdraws the last proposal
 
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -195,6 +196,7 @@ class Turn(Model):
     text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TURN_CHARS)]
     language: Language
     created_at: datetime = Field(default_factory=utcnow)
+    meta: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _stakeholder_turns_name_someone(self) -> Turn:

@@ -32,7 +32,9 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -54,7 +56,7 @@ from assistant.schemas import (
     type_name,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump with a new entry in `_MIGRATIONS` whenever a table changes."""
 
 _TURN_COUNTER = "TURN"
@@ -95,6 +97,7 @@ turns = Table(
     Column("text", Text, nullable=False),
     Column("language", String(2), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("meta", JSON),
 )
 
 id_counters = Table(
@@ -146,6 +149,18 @@ section_versions = Table(
     UniqueConstraint("project_id", "section", "version"),
 )
 
+extractions = Table(
+    "extractions",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("turn_id", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("data", JSON),
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 model_usage = Table(
     "model_usage",
     metadata,
@@ -163,11 +178,23 @@ model_usage = Table(
 )
 
 
+_V1_TABLES = ("projects", "stakeholders", "turns", "id_counters", "objects", "object_versions", "section_versions",
+              "model_usage")
+
+
 def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn)
+    # Tables are created in their current shape; later steps therefore check before they alter.
+    metadata.create_all(conn, tables=[metadata.tables[name] for name in _V1_TABLES])
 
 
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1}
+def _add_turn_meta_and_extractions(conn: Connection) -> None:
+    """v2: what each turn was about (the slot asked or answered) and the log of extraction attempts."""
+    if "meta" not in {column["name"] for column in inspect(conn).get_columns("turns")}:
+        conn.execute(text("ALTER TABLE turns ADD COLUMN meta JSON"))
+    extractions.create(conn, checkfirst=True)
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _add_turn_meta_and_extractions}
 """Version reached → step that reaches it from the previous version."""
 
 
@@ -326,7 +353,7 @@ class Store:
         def work(conn: Connection) -> None:
             self._require_project(conn, project_id)
             # Explicit deletes, child tables first: PostgreSQL cascades, but SQLite only does with its pragma on.
-            for table in (model_usage, section_versions, object_versions, objects, id_counters, turns, stakeholders):
+            for table in reversed(_BUNDLE_TABLES[1:]):
                 conn.execute(table.delete().where(table.c.project_id == project_id))
             conn.execute(projects.delete().where(projects.c.id == project_id))
 
@@ -364,8 +391,12 @@ class Store:
         text: str,
         language: Language | str,
         stakeholder_id: str | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> Turn:
         """Store one message of the interview and return it with its id.
+
+        Args:
+            meta: what the turn is about (the slot a question asks, the action of an answer), kept with it.
 
         Raises:
             InputError: the text is empty or longer than `MAX_TURN_CHARS`; nothing is stored.
@@ -387,6 +418,7 @@ class Store:
             stakeholder_id=stakeholder_id,
             text=text,
             language=language,
+            meta=meta or {},
         )
 
         def work(conn: Connection) -> Turn:
@@ -403,7 +435,7 @@ class Store:
                 select(turns).where(turns.c.project_id == project_id, turns.c.id > since_id).order_by(turns.c.id)
             ).all()
         )
-        return [Turn(**{**row._mapping, "created_at": _aware(row.created_at)}) for row in rows]
+        return [_turn_from_row(row) for row in rows]
 
     def get_turn(self, project_id: str, turn_id: int) -> Turn:
         row = self._read(
@@ -413,7 +445,7 @@ class Store:
         )
         if row is None:
             raise NotFoundError("turn", str(turn_id))
-        return Turn(**{**row._mapping, "created_at": _aware(row.created_at)})
+        return _turn_from_row(row)
 
     # -- tracked objects ------------------------------------------------------------------------------
 
@@ -710,6 +742,34 @@ class Store:
         except (SQLAlchemyError, StoreError) as exc:
             raise InputError("import file", f"the file's rows are inconsistent: {exc}") from exc
 
+    # -- extraction log -------------------------------------------------------------------------------
+
+    def log_extraction(
+        self, project_id: str, turn_id: int, status: str, *, data: dict[str, Any] | None = None, error: str = ""
+    ) -> None:
+        """Append one state of a turn's extraction (queued, done, failed); the newest row is the current state."""
+        self._write(
+            lambda conn: conn.execute(
+                insert(extractions).values(
+                    project_id=project_id,
+                    turn_id=turn_id,
+                    status=status,
+                    data=data,
+                    error=error[:2000],
+                    created_at=_now(),
+                )
+            )
+        )
+
+    def extraction_states(self, project_id: str) -> dict[int, dict[str, Any]]:
+        """The newest extraction row of every turn that has one: {turn_id: {status, data, error}}."""
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(extractions).where(extractions.c.project_id == project_id).order_by(extractions.c.seq)
+            ).all()
+        )
+        return {row.turn_id: {"status": row.status, "data": row.data, "error": row.error} for row in rows}
+
     # -- model usage ----------------------------------------------------------------------------------
 
     def record_usage(
@@ -751,7 +811,17 @@ class Store:
         return [dict(row._mapping) for row in rows]
 
 
-_BUNDLE_TABLES = (projects, stakeholders, id_counters, turns, objects, object_versions, section_versions, model_usage)
+_BUNDLE_TABLES = (
+    projects,
+    stakeholders,
+    id_counters,
+    turns,
+    objects,
+    object_versions,
+    section_versions,
+    extractions,
+    model_usage,
+)
 """Every table that holds a project's data, parents first (the order rows are restored in)."""
 
 
@@ -798,6 +868,10 @@ def _validated(cls: type, what: str, **values: Any) -> Any:
 def _id_sort_key(object_id: str) -> tuple[str, int]:
     prefix, _, number = object_id.rpartition("-")
     return prefix, int(number) if number.isdigit() else 0
+
+
+def _turn_from_row(row: Any) -> Turn:
+    return Turn(**{**row._mapping, "created_at": _aware(row.created_at), "meta": row.meta or {}})
 
 
 def _project_from_row(row: Any) -> Project:

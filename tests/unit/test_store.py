@@ -266,3 +266,23 @@ def test_unreachable_database_is_a_store_error_without_password(tmp_path):
     with pytest.raises(StoreError) as caught:
         Store("postgresql+psycopg://cahier:s3cret-pw@127.0.0.1:1/cahier")
     assert "s3cret-pw" not in str(caught.value)
+
+
+def test_a_version_1_database_is_migrated_in_place(tmp_path):
+    """A database written before turns had `meta` gains the column and the extraction log, data intact."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    store = Store(url)
+    project = store.create_project("Old")
+    store.append_turn(project.id, Speaker.ASSISTANT, "Bonjour", "fr")
+    with store.engine.begin() as conn:  # turn the file back into a version-1 database
+        conn.exec_driver_sql("ALTER TABLE turns DROP COLUMN meta")
+        conn.exec_driver_sql("DROP TABLE extractions")
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version = 2")
+    store.close()
+    upgraded = Store(url)
+    assert upgraded.schema_version() == SCHEMA_VERSION == 2
+    assert upgraded.list_turns(project.id)[0].text == "Bonjour"
+    upgraded.append_turn(project.id, Speaker.ASSISTANT, "Suite", "fr", meta={"slot": "company.identity"})
+    assert upgraded.list_turns(project.id)[1].meta == {"slot": "company.identity"}
+    upgraded.log_extraction(project.id, 2, "done", data={"n": 1})
+    assert upgraded.extraction_states(project.id)[2]["status"] == "done"
