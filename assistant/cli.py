@@ -51,7 +51,16 @@ SAMPLE_ANSWER = (
 
 
 class ExportFormat(StrEnum):
+    MD = "md"
+    DOCX = "docx"
+    PDF = "pdf"
+    REQIF = "reqif"
+    CSV = "csv"
     JSON = "json"
+
+
+BINARY_FORMATS = frozenset({ExportFormat.DOCX, ExportFormat.PDF})
+"""Formats never written to a terminal: without `--out` they go to a file named after the project."""
 
 
 def _settings() -> Settings:
@@ -118,17 +127,81 @@ def projects_delete(
 def export(
     project_id: Annotated[str, typer.Argument(help="The project's id.")],
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.JSON,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write to this file (docx and pdf default to PROJECT.<format>)."),
+    ] = None,
 ) -> None:
-    """Export a project."""
-    from assistant.export.json import export_project
-
-    text = export_project(_store(), project_id)
+    """Export a project: the specification (md, docx, pdf), its requirements (reqif, csv for Jira) or all (json)."""
+    store = _store()
+    content = _render_export(store, project_id, format)
+    if out is None and format in BINARY_FORMATS:
+        out = Path(f"{project_id}.{format.value}")
     if out is None:
-        sys.stdout.write(text + "\n")
+        text = content.decode("utf-8") if isinstance(content, bytes) else content
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    if isinstance(content, bytes):
+        out.write_bytes(content)
     else:
-        out.write_text(text + "\n", encoding="utf-8")
-        err_console.print(f"Wrote {format.value} export of {project_id} to {out}.")
+        # newline="" keeps the CSV's CRLF row ends exactly as the csv module wrote them
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(content if content.endswith("\n") else content + "\n")
+    err_console.print(f"Wrote {format.value} export of {project_id} to {out}.")
+
+
+def _render_export(store: Store, project_id: str, format: ExportFormat) -> str | bytes:
+    if format is ExportFormat.JSON:
+        from assistant.export.json import export_project
+
+        return export_project(store, project_id)
+    if format is ExportFormat.MD:
+        from assistant.export.markdown import export_markdown
+
+        return export_markdown(store, project_id)
+    if format is ExportFormat.DOCX:
+        from assistant.export.docx import export_docx
+
+        return export_docx(store, project_id)
+    if format is ExportFormat.PDF:
+        from assistant.export.pdf import export_pdf
+
+        return export_pdf(store, project_id)
+    if format is ExportFormat.REQIF:
+        from assistant.export.reqif import export_reqif
+
+        return export_reqif(store, project_id)
+    from assistant.export.csv import export_csv
+
+    return export_csv(store, project_id)
+
+
+@app.command("draft")
+def draft(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    author: Annotated[str, typer.Option(help="Name recorded on the versions this writes.")] = "cahier",
+) -> None:
+    """Regenerate the draft from the interview's objects and show each section's review state.
+
+    Sections nobody edited follow the objects; edited or approved ones are never overwritten: a change becomes a
+    proposal for the reviewer ("changes available").
+    """
+    from assistant.draft import regenerate, review
+    from assistant.draft_template import template_for
+
+    store = _store()
+    outcomes = regenerate(store, project_id, author=author)
+    template = template_for(store.get_project(project_id).language)
+    table = Table("section", "state", "version", "this run", "review")
+    for section, view in review(store, project_id).items():
+        table.add_row(
+            template.numbered_title(section),
+            template.label(view.state),
+            str(view.version),
+            outcomes[section].value,
+            "[yellow]changes available[/yellow]" if view.changes_available else "",
+        )
+    console.print(table)
 
 
 @app.command("ingest")
@@ -170,6 +243,33 @@ def search(
     for snippet in open_index(_settings()).search(query, lang=lang, section=section, k=k):
         table.add_row(f"{snippet.score:.2f}", snippet.doc_id, snippet.heading, snippet.text[:160])
     console.print(table)
+
+
+@app.command("reextract")
+def reextract(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    all_turns: Annotated[bool, typer.Option("--all", help="Redo every answer, not only the failed ones.")] = False,
+) -> None:
+    """Run extraction again for the answers whose extraction failed (e.g. after the model was down)."""
+    from assistant.interview import Interview
+    from assistant.llm import chat_model_from_settings
+
+    settings = _settings()
+    store = Store.from_settings(settings)
+    store.get_project(project_id)
+    interview = Interview(store, chat_model_from_settings(settings))
+    with console.status("Extracting…"):
+        outcomes = interview.reextract(project_id, only_failed=not all_turns)
+    table = Table("turn", "status", "created", "updated", "conflicts / error")
+    for outcome in outcomes:
+        table.add_row(
+            str(outcome.turn_id),
+            outcome.status,
+            ", ".join(outcome.created),
+            ", ".join(outcome.updated),
+            outcome.error or ", ".join(outcome.conflicts),
+        )
+    console.print(table if outcomes else "Nothing to redo: every answer was extracted.")
 
 
 @model_app.command("check")

@@ -178,8 +178,16 @@ model_usage = Table(
 )
 
 
-_V1_TABLES = ("projects", "stakeholders", "turns", "id_counters", "objects", "object_versions", "section_versions",
-              "model_usage")
+_V1_TABLES = (
+    "projects",
+    "stakeholders",
+    "turns",
+    "id_counters",
+    "objects",
+    "object_versions",
+    "section_versions",
+    "model_usage",
+)
 
 
 def _create_v1(conn: Connection) -> None:
@@ -596,6 +604,22 @@ class Store:
         )
         pairs = [(cls.model_validate(row.data), row.version) for row in rows]
         return sorted(pairs, key=lambda pair: _id_sort_key(pair[0].id))
+
+    def list_all_objects(self, project_id: str) -> dict[str, list[Tracked]]:
+        """Every current object of a project in one query, by type name (`requirement`, `constraint`…)."""
+        rows = self._read(
+            lambda conn: conn.execute(
+                select(objects.c.type, objects.c.data).where(
+                    objects.c.project_id == project_id, objects.c.deleted.is_(False)
+                )
+            ).all()
+        )
+        result: dict[str, list[Tracked]] = {name: [] for name in OBJECT_TYPES}
+        for row in rows:
+            result[row.type].append(OBJECT_TYPES[row.type].model_validate(row.data))
+        for items in result.values():
+            items.sort(key=lambda obj: _id_sort_key(obj.id))
+        return result
 
     def object_history(self, project_id: str, object_id: str) -> list[ObjectVersion]:
         rows = self._read(
