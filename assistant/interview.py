@@ -201,7 +201,7 @@ class InterviewState:
             return
         state = self.extractions.get(turn.id, {})
         data = state.get("data") or {}
-        if state.get("status") == "done" and data.get("answered_question") is False:
+        if state.get("status") == "done" and _missed_the_question(turn, data):
             self.answered.setdefault(key, "reopened")
         elif state.get("status") == "done" or self.answered.get(key) == "confirmed":
             self.answered[key] = "confirmed"
@@ -680,6 +680,22 @@ class Interview:
                 continue
             outcomes.append(self.extract_turn(project_id, turn.id))
         return outcomes
+
+
+SHORT_ANSWER_WORDS = 12
+"""Below this many words, an answer the model judged off-question and that yielded nothing is asked again."""
+
+
+def _missed_the_question(turn: Turn, data: dict[str, Any]) -> bool:
+    """Whether to ask a slot again. The small model often calls a good answer off-question, so its verdict
+    only counts for a short answer that produced nothing (measured: it judged "Nous distribuons des pièces
+    hydrauliques à des industriels" as not answering "what does your company do")."""
+    return (
+        data.get("answered_question") is False
+        and not data.get("created")
+        and not data.get("updated")
+        and len(turn.text.split()) < SHORT_ANSWER_WORDS
+    )
 
 
 def _asked_about(state: InterviewState, conflict: Conflict) -> bool:

@@ -170,6 +170,20 @@ def test_answer_that_misses_the_question_reopens_the_slot(setup):
     assert nxt.slot is not None
 
 
+def test_a_substantive_answer_is_not_asked_again_on_the_model_s_word_alone(setup):
+    """Small models often call a real answer off-question; a long answer keeps its slot answered."""
+    store, project, alice, _, model, interview = setup
+    interview.start(project.id)
+    model.push(findings(answered=False))
+    _answer(
+        interview,
+        project,
+        alice,
+        "Nous distribuons des pièces hydrauliques à des industriels, surtout en B2B, depuis 1987.",
+    )
+    assert interview.coverage(project.id)[SectionId.COMPANY] is Coverage.PARTIAL
+
+
 def test_the_next_question_follows_the_stakeholder_language(setup):
     store, project, alice, _, model, interview = setup
     interview.start(project.id)
