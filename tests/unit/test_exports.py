@@ -1,0 +1,311 @@
+"""Every export format is read back with an independent reader and says what the project says, safely.
+
+Markdown is parsed with markdown-it, DOCX with python-docx, PDF with pypdf, ReqIF with strictdoc's `reqif`
+package (and checked against the ReqIF 1.2 XSD it ships), CSV with the `csv` module, JSON through the store's
+own import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import docx
+import pytest
+import xmlschema
+from docx.oxml.ns import qn
+from pypdf import PdfReader
+from reqif.parser import ReqIFParser
+from typer.testing import CliRunner
+
+from assistant import draft
+from assistant.cli import app
+from assistant.export.csv import export_csv, neutralise_formula
+from assistant.export.docx import export_docx
+from assistant.export.json import export_project, import_project
+from assistant.export.markdown import export_markdown
+from assistant.export.pdf import export_pdf
+from assistant.export.reqif import export_reqif
+from assistant.schemas import Requirement, RequirementStatus, SectionId
+from assistant.store import Store
+from tests.unit.sample_projects import (
+    FORMULA_STATEMENT,
+    HOSTILE_STATEMENT,
+    build_english_project,
+    build_french_project,
+)
+
+SECTION_TITLES_FR = [
+    "1. Présentation de l'entreprise",
+    "2. Contexte du projet",
+    "3. Objectifs",
+    "4. Besoins",
+    "5. Cas d'usage et parcours client",
+    "6. Exigences fonctionnelles",
+    "7. Exigences non fonctionnelles",
+    "8. Données et stockage",
+    "9. Diagnostic de l'existant",
+    "10. Budget",
+    "11. Planning et échéances",
+    "12. Méthodologie et rôles",
+]
+
+
+@pytest.fixture
+def fr_project(store: Store) -> str:
+    return build_french_project(store)
+
+
+# -- Markdown ---------------------------------------------------------------------------------------------------
+
+
+def test_markdown_has_title_contents_parts_and_glossary(store, fr_project):
+    """The Markdown file holds the title block, the table of contents linking to each part, and the glossary."""
+    text = export_markdown(store, fr_project)
+    assert text.startswith("# Cahier des charges CRM — CRM Novelia 2027\n")
+    for title in SECTION_TITLES_FR:
+        assert f"\n## {title}\n" in text
+    assert "- [3. Objectifs](#3-objectifs)" in text
+    assert "| RGPD | Règlement général sur la protection des données |" in text
+
+
+def test_markdown_neutralises_raw_html_a_reviewer_typed(store, fr_project):
+    """Raw HTML pasted into a reviewed section is shown as text in the Markdown export."""
+    draft.edit_section(
+        store,
+        fr_project,
+        SectionId.DATA,
+        "Voir <img src=x onerror=alert(1)> ici.\n\n<div>bloc</div>\n",
+        author="alice",
+        expected_version=0,
+    )
+    text = export_markdown(store, fr_project)
+    assert "Voir \\<img src=x onerror=alert(1)> ici." in text
+    assert "\\<div>bloc\\</div>" in text
+
+
+# -- DOCX ---------------------------------------------------------------------------------------------------------
+
+
+def _docx(store: Store, project_id: str) -> docx.document.Document:
+    return docx.Document(io.BytesIO(export_docx(store, project_id)))
+
+
+def test_docx_uses_heading_styles_toc_field_and_page_numbers(store, fr_project):
+    """Parts are "Heading 1" (Word's navigation pane and TOC read them), with a TOC field and a PAGE footer."""
+    document = _docx(store, fr_project)
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == [*SECTION_TITLES_FR, "Glossaire"]
+    assert "OBJ-001 — Augmenter le taux de transformation des devis" in [
+        p.text for p in document.paragraphs if p.style.name == "Heading 2"
+    ]
+    assert [p.text for p in document.paragraphs if p.style.name == "Title"] == ["CRM Novelia 2027"]
+    body = document.element.body.xml
+    assert 'TOC \\o "1-2"' in body
+    footer = document.sections[0].footer.paragraphs[0]._p.xml
+    assert " PAGE " in footer and " NUMPAGES " in footer
+    assert document.settings.element.find(qn("w:updateFields")) is not None
+    assert document.core_properties.title == "Cahier des charges CRM — CRM Novelia 2027"
+
+
+def test_docx_requirement_tables_have_a_repeated_header_row(store, fr_project):
+    """Requirement tables start with a bold header row marked to repeat on each page; statements stay text."""
+    document = _docx(store, fr_project)
+    tables = [t for t in document.tables if t.rows[0].cells[0].text == "ID" and len(t.columns) == 7]
+    assert tables, "no requirement table"
+    header = tables[0].rows[0]
+    assert [c.text for c in header.cells] == ["ID", "Exigence", "Type", "Priorité", "Horizon", "Source", "Statut"]
+    assert header._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert all(run.bold for cell in header.cells for run in cell.paragraphs[0].runs)
+    rows = {row.cells[0].text: [c.text for c in row.cells] for table in tables for row in table.rows[1:]}
+    assert rows["REQ-006"][1] == HOSTILE_STATEMENT
+    assert rows["REQ-006"][3] == "Indispensable (Must)"
+
+
+def test_docx_follows_the_reviewed_text(store, fr_project):
+    """An edited section is exported as the reviewer wrote it, Markdown emphasis included."""
+    draft.edit_section(
+        store, fr_project, SectionId.DATA, "Les données sont **confidentielles**.\n", author="a", expected_version=0
+    )
+    document = _docx(store, fr_project)
+    paragraph = next(p for p in document.paragraphs if p.text == "Les données sont confidentielles.")
+    assert [run.text for run in paragraph.runs if run.bold] == ["confidentielles"]
+
+
+# -- PDF ----------------------------------------------------------------------------------------------------------
+
+
+def test_pdf_has_contents_bookmarks_and_literal_text(store, fr_project):
+    """The PDF has a title page, a filled table of contents, a bookmark per part, and statements as plain text."""
+    reader = PdfReader(io.BytesIO(export_pdf(store, fr_project)))
+    assert reader.metadata.title == "Cahier des charges CRM — CRM Novelia 2027"
+    assert len(reader.pages) >= 4
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "CRM Novelia 2027" in reader.pages[0].extract_text()
+    assert "Sommaire" in text and "Page 2 sur" in text
+    assert "<script>alert('x')</script>" in text and "[lien](http://x)" in text
+    bookmarks = [item.title for item in reader.outline if not isinstance(item, list)]
+    for title in SECTION_TITLES_FR:
+        assert title in bookmarks
+    assert not any(
+        "/URI" in str(annotation.get_object()) for page in reader.pages for annotation in page.get("/Annots") or []
+    )  # the statement's "link" is not a link
+
+
+def test_pdf_in_english(store):
+    """The English project's PDF speaks English."""
+    project_id = build_english_project(store)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(export_pdf(store, project_id))).pages)
+    assert "Contents" in text and "1. Company presentation" in text and "Q3 2027" in text
+
+
+# -- ReqIF --------------------------------------------------------------------------------------------------------
+
+
+def test_reqif_parses_back_with_ids_and_texts(store, fr_project):
+    """The `reqif` package reads every requirement back with its id, exact text and attributes, under its section."""
+    bundle = ReqIFParser.parse_from_string(export_reqif(store, fr_project).decode("utf-8"))
+    assert bundle.exceptions == []
+    definitions = {
+        definition.identifier: definition.long_name
+        for spec_type in bundle.core_content.req_if_content.spec_types
+        for definition in getattr(spec_type, "attribute_definitions", None) or []
+    }
+    exported = {}
+    for spec_object in bundle.core_content.req_if_content.spec_objects:
+        values = {definitions[ref]: attribute.value for ref, attribute in spec_object.attribute_map.items()}
+        if "ReqIF.ForeignID" in values:
+            exported[values["ReqIF.ForeignID"]] = values
+    stored = {r.id: r for r in store.list_objects(fr_project, Requirement)}
+    assert set(exported) == set(stored)
+    for requirement_id, requirement in stored.items():
+        assert exported[requirement_id]["ReqIF.Text"] == requirement.statement
+    assert exported["REQ-006"]["MoSCoW"] == "must" and exported["REQ-006"]["SourceTurns"] == "2, 4"
+    assert exported["REQ-009"]["Category"] == "privacy" and exported["REQ-009"]["Provenance"] == "inferred"
+
+    specification = bundle.core_content.req_if_content.specifications[0]
+    chapters = specification.children
+    assert len(chapters) == len(SectionId)
+    functional = chapters[list(SectionId).index(SectionId.FUNCTIONAL)]
+    assert [child.spec_object.rsplit("-", 2)[-2:] for child in functional.children] == [
+        ["REQ", "006"],
+        ["REQ", "007"],
+        ["REQ", "008"],
+    ]
+
+
+def test_reqif_is_valid_against_the_reqif_schema(store, fr_project, tmp_path):
+    """The file validates against the ReqIF 1.2 XSD shipped with the `reqif` package, and escapes markup."""
+    import reqif
+
+    data = export_reqif(store, fr_project, now=datetime(2026, 3, 2, tzinfo=UTC))
+    assert b"&lt;script&gt;" in data and b"<script>" not in data
+    schema = xmlschema.XMLSchema(str(Path(reqif.__file__).parent / "reqif_schema" / "reqif.xsd"))
+    schema.validate(io.BytesIO(data))
+
+
+# -- CSV ----------------------------------------------------------------------------------------------------------
+
+
+def test_csv_reads_back_for_jira(store, fr_project):
+    """One row per kept requirement with Jira's columns, MoSCoW as priority and one label per Labels column."""
+    rows = list(csv.reader(io.StringIO(export_csv(store, fr_project))))
+    header, body = rows[0], rows[1:]
+    assert header[:4] == ["Summary", "Description", "Issue Type", "Priority"]
+    assert set(header[4:]) == {"Labels"}
+    kept = [r for r in store.list_objects(fr_project, Requirement) if r.status is not RequirementStatus.REJECTED]
+    assert [row[0].split(" ", 1)[0] for row in body] == [r.id for r in kept]
+    by_id = {row[0].split(" ", 1)[0]: row for row in body}
+    assert by_id["REQ-006"][3] == "Highest" and by_id["REQ-007"][3] == "Medium" and by_id["REQ-004"][3] == "High"
+    assert by_id["REQ-006"][1].startswith(HOSTILE_STATEMENT)
+    assert "nfr-privacy" in by_id["REQ-009"][4:] and all(" " not in label for label in by_id["REQ-009"][4:])
+
+
+def test_csv_neutralises_formulas(store, fr_project):
+    """A cell that a spreadsheet would evaluate starts with an apostrophe; other cells are untouched."""
+    body = list(csv.reader(io.StringIO(export_csv(store, fr_project))))[1:]
+    description = next(row[1] for row in body if row[0].startswith("REQ-007"))
+    assert description.startswith("'" + FORMULA_STATEMENT)
+    for value in ("=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise_formula(value) == "'" + value
+    assert neutralise_formula("Le CRM =") == "Le CRM ="
+    cells = [cell for row in body for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+# -- JSON -------------------------------------------------------------------------------------------------------
+
+
+def test_json_round_trip_keeps_draft_versions(store, fr_project, tmp_path):
+    """A project with generated, edited and proposed section versions exports and imports back identically."""
+    draft.regenerate(store, fr_project)
+    view = draft.section_view(store, fr_project, SectionId.BUDGET)
+    draft.edit_section(
+        store, fr_project, SectionId.BUDGET, "Budget revu.\n", author="alice", expected_version=view.version
+    )
+    draft.regenerate(store, fr_project)  # the budget is edited: a proposal is stored
+    before = store.export_rows(fr_project)
+    path = tmp_path / "project.json"
+    path.write_text(export_project(store, fr_project), encoding="utf-8")
+    other = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    assert import_project(other, path) == fr_project
+    assert other.export_rows(fr_project) == before
+    assert draft.section_view(other, fr_project, SectionId.BUDGET).changes_available
+    other.close()
+
+
+# -- CLI --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_store(tmp_path, monkeypatch) -> tuple[Store, str]:
+    monkeypatch.setenv("CAHIER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'cahier.db'}")
+    return store, build_french_project(store)
+
+
+def test_cli_exports_every_format(cli_store, tmp_path):
+    """`cahier export` writes each format; docx and pdf default to a file named after the project."""
+    store, project_id = cli_store
+    runner = CliRunner()
+    markdown = runner.invoke(app, ["export", project_id, "--format", "md"])
+    assert markdown.exit_code == 0, markdown.output
+    assert "## 10. Budget" in markdown.output
+    for fmt in ("docx", "pdf"):
+        result = runner.invoke(app, ["export", project_id, "--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / f"{project_id}.{fmt}").stat().st_size > 5_000
+    for fmt in ("reqif", "csv", "json"):
+        out = tmp_path / f"out.{fmt}"
+        result = runner.invoke(app, ["export", project_id, "--format", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    assert list(csv.reader(io.StringIO((tmp_path / "out.csv").read_text(encoding="utf-8"), newline="")))[0][0] == (
+        "Summary"
+    )
+    assert ReqIFParser.parse(str(tmp_path / "out.reqif")).exceptions == []
+
+
+def test_cli_draft_regenerates_and_shows_states(cli_store):
+    """`cahier draft` stores the generated sections and prints each one's state."""
+    store, project_id = cli_store
+    result = CliRunner().invoke(app, ["draft", project_id])
+    assert result.exit_code == 0, result.output
+    assert "6. Exigences fonctionnelles" in result.output and "created" in result.output
+    assert len(store.section_history(project_id, SectionId.FUNCTIONAL)) == 1
+
+
+def test_every_export_survives_unusual_characters(store, fr_project):
+    """Emoji, CJK, a form feed and a NUL-free control character do not stop any export (XML forbids some)."""
+    statement = "Le CRM doit accepter les noms 客户, les emoji 🙂 et un saut de page \x0c collé."
+    store.save_object(fr_project, Requirement(id="REQ-050", statement=statement), changed_by="test")
+    assert "客户" in export_markdown(store, fr_project)
+    document = docx.Document(io.BytesIO(export_docx(store, fr_project)))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "Le CRM doit accepter les noms 客户, les emoji 🙂 et un saut de page collé." in cells
+    assert export_pdf(store, fr_project).startswith(b"%PDF")
+    assert "\x0c" not in export_reqif(store, fr_project).decode("utf-8")
+    assert "客户" in export_csv(store, fr_project)
