@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 
 from assistant.config import Settings, load_settings
 from assistant.errors import CahierError
+from assistant.export import BY_NAME, FORMATS, file_bytes, render_export
 from assistant.schemas import Language, Requirement, Turn
 from assistant.store import Store
 
@@ -50,17 +51,8 @@ SAMPLE_ANSWER = (
 )
 
 
-class ExportFormat(StrEnum):
-    MD = "md"
-    DOCX = "docx"
-    PDF = "pdf"
-    REQIF = "reqif"
-    CSV = "csv"
-    JSON = "json"
-
-
-BINARY_FORMATS = frozenset({ExportFormat.DOCX, ExportFormat.PDF})
-"""Formats never written to a terminal: without `--out` they go to a file named after the project."""
+ExportFormat = StrEnum("ExportFormat", {fmt.name.upper(): fmt.name for fmt in FORMATS})
+"""The `--format` choices: every format of the shared registry."""
 
 
 def _settings() -> Settings:
@@ -133,47 +125,16 @@ def export(
     ] = None,
 ) -> None:
     """Export a project: the specification (md, docx, pdf), its requirements (reqif, csv for Jira) or all (json)."""
-    store = _store()
-    content = _render_export(store, project_id, format)
-    if out is None and format in BINARY_FORMATS:
-        out = Path(f"{project_id}.{format.value}")
+    fmt = BY_NAME[format.value]
+    content = file_bytes(render_export(_store(), project_id, fmt.name))
+    if out is None and fmt.binary:
+        # Binary formats never go to a terminal: without `--out` they land in a file named after the project.
+        out = Path(f"{project_id}.{fmt.extension}")
     if out is None:
-        text = content.decode("utf-8") if isinstance(content, bytes) else content
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(content.decode("utf-8"))
         return
-    if isinstance(content, bytes):
-        out.write_bytes(content)
-    else:
-        # newline="" keeps the CSV's CRLF row ends exactly as the csv module wrote them
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(content if content.endswith("\n") else content + "\n")
-    err_console.print(f"Wrote {format.value} export of {project_id} to {out}.")
-
-
-def _render_export(store: Store, project_id: str, format: ExportFormat) -> str | bytes:
-    if format is ExportFormat.JSON:
-        from assistant.export.json import export_project
-
-        return export_project(store, project_id)
-    if format is ExportFormat.MD:
-        from assistant.export.markdown import export_markdown
-
-        return export_markdown(store, project_id)
-    if format is ExportFormat.DOCX:
-        from assistant.export.docx import export_docx
-
-        return export_docx(store, project_id)
-    if format is ExportFormat.PDF:
-        from assistant.export.pdf import export_pdf
-
-        return export_pdf(store, project_id)
-    if format is ExportFormat.REQIF:
-        from assistant.export.reqif import export_reqif
-
-        return export_reqif(store, project_id)
-    from assistant.export.csv import export_csv
-
-    return export_csv(store, project_id)
+    out.write_bytes(content)  # bytes as-is: the CSV keeps its CRLF row ends
+    err_console.print(f"Wrote {fmt.name} export of {project_id} to {out}.")
 
 
 @app.command("draft")

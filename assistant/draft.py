@@ -106,8 +106,12 @@ def _pending(history: list[DraftSection]) -> DraftSection | None:
     return None
 
 
-def _last_proposal_text(history: list[DraftSection]) -> str | None:
-    return next((v.text for v in reversed(history) if v.state is SectionState.PROPOSED and v.text), None)
+def _last_machine_text(history: list[DraftSection]) -> str | None:
+    """The newest text Cahier itself produced for the section (a generated version or a proposal)."""
+    return next(
+        (v.text for v in reversed(history) if v.state in (SectionState.GENERATED, SectionState.PROPOSED) and v.text),
+        None,
+    )
 
 
 def unified_diff(before: str, after: str, *, before_label: str, after_label: str) -> str:
@@ -192,8 +196,8 @@ def _regenerate_one(store: Store, project_id: str, section: SectionId, text: str
         return Outcome.WITHDRAWN
     if pending is not None and pending.text == text:
         return Outcome.UNCHANGED
-    if pending is None and _last_proposal_text(history) == text:
-        return Outcome.UNCHANGED  # the reviewer already saw this text and dismissed or edited past it
+    if pending is None and _last_machine_text(history) == text:
+        return Outcome.UNCHANGED  # the reviewer already saw this text and edited, approved or dismissed past it
     append(SectionState.PROPOSED, text)
     return Outcome.PROPOSED
 

@@ -360,10 +360,15 @@ class Interview:
             reply = messages["conflict"].format(
                 subject=conflict.subject, a=conflict.statements[0].text, b=conflict.statements[1].text
             )
+            options = messages["conflict_options"]
             turn = self.store.append_turn(
-                project_id, Speaker.ASSISTANT, prefix + reply, language, meta={"conflict": conflict.id}
+                project_id,
+                Speaker.ASSISTANT,
+                prefix + reply,
+                language,
+                meta={"conflict": conflict.id, "options": options},
             )
-            return TurnResult(0, turn.id, turn.text, messages["conflict_options"], None, None, language=language)
+            return TurnResult(0, turn.id, turn.text, options, None, None, language=language)
         follow_up = self._pending_follow_up(state)
         if follow_up is not None:
             key, question = follow_up
@@ -380,10 +385,15 @@ class Interview:
         key = slot_key(section.id, slot.id)
         question = slot.question.in_(language)
         citations = self._guidance(slot.topic.in_(language), language, section.id)
-        turn = self.store.append_turn(project_id, Speaker.ASSISTANT, prefix + question, language, meta={"slot": key})
-        return TurnResult(
-            0, turn.id, turn.text, slot.options.in_(language), section.id, key, citations=citations, language=language
-        )
+        options = slot.options.in_(language)
+        # Options and guidance are kept with the question, so a reload shows exactly what was asked.
+        meta = {
+            "slot": key,
+            "options": options,
+            "citations": [{"doc_id": c.doc_id, "title": c.title, "heading": c.heading} for c in citations],
+        }
+        turn = self.store.append_turn(project_id, Speaker.ASSISTANT, prefix + question, language, meta=meta)
+        return TurnResult(0, turn.id, turn.text, options, section.id, key, citations=citations, language=language)
 
     def _pending_follow_up(self, state: InterviewState) -> tuple[str, str] | None:
         """The model's follow-up for the latest answer, once, while its section still has budget."""

@@ -31,6 +31,7 @@ from assistant.schemas import (
     DateValue,
     Money,
     MoSCoW,
+    OpenQuestion,
     Requirement,
     SectionId,
     SectionState,
@@ -256,8 +257,13 @@ def test_proposal_is_withdrawn_when_objects_match_the_reviewed_text(store, fr_pr
         author="alice",
         expected_version=view.version,
     )
-    draft.regenerate(store, fr_project)  # the generated text differs from the edit: proposal
+    question = OpenQuestion(
+        id=store.new_id(fr_project, OpenQuestion), question="Qui maintient le fichier Excel ?", section="diagnosis"
+    )
+    store.save_object(fr_project, question, changed_by="cahier")  # a new answer changes the generated text
+    draft.regenerate(store, fr_project)
     proposal = draft.section_view(store, fr_project, SectionId.DIAGNOSIS).proposal
+    assert proposal is not None and "Qui maintient le fichier Excel" in proposal.text
     view = draft.section_view(store, fr_project, SectionId.DIAGNOSIS)
     draft.edit_section(
         store, fr_project, SectionId.DIAGNOSIS, proposal.text, author="alice", expected_version=view.version
@@ -427,3 +433,16 @@ def test_revision_table_lists_what_people_did(store, fr_project):
     assert document.revision == 2
     text = export_markdown(store, fr_project, today=TODAY)
     assert "| Budget | 3 | Approuvée | Carol |" in text and "| cahier |" not in text
+
+
+def test_editing_then_regenerating_without_new_answers_proposes_nothing(store):
+    """A reviewer's edit is not answered by the very text they just replaced: no change, no proposal."""
+    project = store.create_project("Edit only", language="fr")
+    draft.regenerate(store, project.id)
+    view = draft.review(store, project.id)[SectionId.COMPANY]
+    draft.edit_section(
+        store, project.id, SectionId.COMPANY, "Texte revu par Alice.", author="Alice", expected_version=view.version
+    )
+    outcomes = draft.regenerate(store, project.id)
+    assert outcomes[SectionId.COMPANY] is draft.Outcome.UNCHANGED
+    assert draft.review(store, project.id)[SectionId.COMPANY].proposal is None

@@ -28,7 +28,7 @@ from assistant.export.json import export_project, import_project
 from assistant.export.markdown import export_markdown
 from assistant.export.pdf import export_pdf
 from assistant.export.reqif import export_reqif
-from assistant.schemas import Requirement, RequirementStatus, SectionId
+from assistant.schemas import Constraint, Requirement, RequirementStatus, SectionId
 from assistant.store import Store
 from tests.unit.sample_projects import (
     FORMULA_STATEMENT,
@@ -245,7 +245,11 @@ def test_json_round_trip_keeps_draft_versions(store, fr_project, tmp_path):
     draft.edit_section(
         store, fr_project, SectionId.BUDGET, "Budget revu.\n", author="alice", expected_version=view.version
     )
-    draft.regenerate(store, fr_project)  # the budget is edited: a proposal is stored
+    extra = Constraint(
+        id=store.new_id(fr_project, Constraint), kind="budget", statement="Licences : 20 k€ HT par an."
+    )
+    store.save_object(fr_project, extra, changed_by="cahier")
+    draft.regenerate(store, fr_project)  # the budget was edited, then the objects changed: a proposal is stored
     before = store.export_rows(fr_project)
     path = tmp_path / "project.json"
     path.write_text(export_project(store, fr_project), encoding="utf-8")

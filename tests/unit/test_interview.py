@@ -90,7 +90,7 @@ def test_first_question_comes_from_the_plan_in_the_project_language(setup):
     assert result.reply.endswith("Question company ?")
     assert result.options == ["Oui", "Non"]
     assert result.slot == "company.main"
-    assert store.list_turns(project.id)[-1].meta == {"slot": "company.main"}
+    assert store.list_turns(project.id)[-1].meta == {"slot": "company.main", "options": ["Oui", "Non"], "citations": []}
 
 
 def test_words_are_stored_before_the_model_is_called_and_survive_its_failure(setup):

@@ -1,0 +1,5 @@
+"""Page script for `st.navigation`; the page itself is `assistant.ui.projects`."""
+
+from assistant.ui import projects
+
+projects.render()

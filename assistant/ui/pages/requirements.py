@@ -1,0 +1,5 @@
+"""Page script for `st.navigation`; the page itself is `assistant.ui.requirements`."""
+
+from assistant.ui import requirements
+
+requirements.render()

@@ -1,0 +1,5 @@
+"""Page script for `st.navigation`; the page itself is `assistant.ui.settings`."""
+
+from assistant.ui import settings
+
+settings.render()
