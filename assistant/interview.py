@@ -371,9 +371,13 @@ class Interview:
             return TurnResult(0, turn.id, turn.text, options, None, None, language=language)
         follow_up = self._pending_follow_up(state)
         if follow_up is not None:
-            key, question = follow_up
+            key, question, answer_id = follow_up
             turn = self.store.append_turn(
-                project_id, Speaker.ASSISTANT, prefix + question, language, meta={"slot": key, "follow_up": True}
+                project_id,
+                Speaker.ASSISTANT,
+                prefix + question,
+                language,
+                meta={"slot": key, "follow_up_of": answer_id},
             )
             section_id = SectionId(key.split(".")[0])
             return TurnResult(0, turn.id, turn.text, [], section_id, key, language=language)
@@ -395,19 +399,22 @@ class Interview:
         turn = self.store.append_turn(project_id, Speaker.ASSISTANT, prefix + question, language, meta=meta)
         return TurnResult(0, turn.id, turn.text, options, section.id, key, citations=citations, language=language)
 
-    def _pending_follow_up(self, state: InterviewState) -> tuple[str, str] | None:
-        """The model's follow-up for the latest answer, once, while its section still has budget."""
-        for turn in reversed(state.turns):
-            if turn.speaker is Speaker.ASSISTANT:
-                return None  # only the answer right before this turn may trigger a follow-up
+    def _pending_follow_up(self, state: InterviewState) -> tuple[str, str, int] | None:
+        """The model's follow-up for a recent answer, asked once, while its section still has question budget.
+
+        Extraction runs in the background, so a follow-up arrives after the next question was already asked;
+        it is asked at the next turn instead, as long as it concerns one of the last two answers.
+        """
+        asked = {t.meta.get("follow_up_of") for t in state.turns if t.speaker is Speaker.ASSISTANT}
+        answers = [t for t in state.turns if t.speaker is Speaker.STAKEHOLDER][-2:]
+        for turn in reversed(answers):
             data = (state.extractions.get(turn.id) or {}).get("data") or {}
             question, key = data.get("follow_up_question"), turn.meta.get("slot")
-            if not question or not key:
-                return None
+            if not question or not key or turn.id in asked:
+                continue
             section = state.plan.section(key.split(".")[0])
-            if state.section_questions.get(section.id, 0) >= section.question_budget:
-                return None
-            return key, question
+            if state.section_questions.get(section.id, 0) < section.question_budget:
+                return key, question, turn.id
         return None
 
     def _guidance(self, topic: str, language: Language, section: SectionId) -> list[Citation]:

@@ -184,6 +184,20 @@ def test_a_substantive_answer_is_not_asked_again_on_the_model_s_word_alone(setup
     assert interview.coverage(project.id)[SectionId.COMPANY] is Coverage.PARTIAL
 
 
+def test_the_model_s_follow_up_is_asked_once_at_the_next_turn(setup):
+    """A vague answer's follow-up arrives in the background and is asked at the next turn, once."""
+    store, project, alice, _, model, interview = setup
+    interview.start(project.id)
+    model.push(findings(follow_up="Quel délai maximum attendez-vous, en secondes ?"), findings(), findings())
+    first = _answer(interview, project, alice, "Il faut que le CRM soit rapide.")
+    assert first.reply == "Quelle taille ?"  # extraction had not finished: the plan goes on
+    second = _answer(interview, project, alice, "Nous sommes 120.")
+    assert second.reply == "Quel délai maximum attendez-vous, en secondes ?"
+    assert store.get_turn(project.id, second.question_turn_id).meta["follow_up_of"] == first.turn_id
+    third = _answer(interview, project, alice, "Moins de deux secondes.")
+    assert third.reply != second.reply
+
+
 def test_the_next_question_follows_the_stakeholder_language(setup):
     store, project, alice, _, model, interview = setup
     interview.start(project.id)
