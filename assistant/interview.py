@@ -95,6 +95,7 @@ _MESSAGES = {
         "conflict_options": ["La première", "La seconde", "Ni l'une ni l'autre, je précise"],
         "skip_ack": "D'accord, je note la question comme ouverte. ",
         "welcome": "Bonjour ! Je vais vous poser quelques questions pour rédiger le cahier des charges CRM. ",
+        "quantify": "Vous avez dit « {term} » : comment le mesurer concrètement (un chiffre, un délai, un seuil) ?",
     },
     "en": {
         "done": "Every section is covered. You can now review and approve the draft section by section.",
@@ -102,6 +103,7 @@ _MESSAGES = {
         "conflict_options": ["The first", "The second", "Neither, let me explain"],
         "skip_ack": "Fine, I'll keep that question open. ",
         "welcome": "Hello! I'll ask you a few questions to write the CRM specification. ",
+        "quantify": 'You said "{term}": how would we measure it (a number, a time limit, a threshold)?',
     },
 }
 
@@ -628,6 +630,8 @@ class Interview:
                 outcome.created.append(use_case.id)
         for item in constraints:
             self._merge_constraint(turn, item, outcome)
+        if outcome.follow_up is None and outcome.created and not injected:
+            outcome.follow_up = _quantify_question(turn)
         return outcome
 
     def _merge_constraint(self, turn: Turn, item: FoundConstraint, outcome: ExtractionOutcome) -> None:
@@ -697,6 +701,21 @@ class Interview:
                 continue
             outcomes.append(self.extract_turn(project_id, turn.id))
         return outcomes
+
+
+def _quantify_question(turn: Turn) -> str | None:
+    """A follow-up that asks to put a number on the first vague word of the answer, if it has one.
+
+    The quality checker's lexicon finds the word ("rapide", "user-friendly"); asking while the stakeholder is
+    still on the topic is what makes the requirement testable.
+    """
+    from assistant.quality import RuleId, check_statement
+
+    report = check_statement(turn.text[:2000], turn.language)
+    vague = next((f for f in report.findings if f.rule is RuleId.VAGUE_TERM), None)
+    if vague is None:
+        return None
+    return _MESSAGES[turn.language.value]["quantify"].format(term=vague.text)
 
 
 SHORT_ANSWER_WORDS = 12

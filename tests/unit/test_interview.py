@@ -198,6 +198,16 @@ def test_the_model_s_follow_up_is_asked_once_at_the_next_turn(setup):
     assert third.reply != second.reply
 
 
+def test_a_vague_word_gets_a_follow_up_asking_for_a_number(setup):
+    """Without a follow-up from the model, a vague word in an answer that created a requirement is questioned."""
+    store, project, alice, _, model, interview = setup
+    interview.start(project.id)
+    model.push(findings(requirements=[("Le CRM doit afficher les fiches clients.", "should")]), findings())
+    _answer(interview, project, alice, "Il faut que l'affichage des fiches clients soit rapide.")
+    second = _answer(interview, project, alice, "Nous sommes 120.")
+    assert second.reply.startswith("Vous avez dit « rapide »")
+
+
 def test_the_next_question_follows_the_stakeholder_language(setup):
     store, project, alice, _, model, interview = setup
     interview.start(project.id)
