@@ -239,3 +239,43 @@ def _usage_dict(usage: Usage) -> dict[str, Any]:
         "attempts": usage.attempts,
         "cached_prompt_tokens": usage.cached_prompt_tokens,
     }
+
+
+def turn_findings(
+    *,
+    language: str = "fr",
+    requirements: Iterable[tuple[str, str]] = (),
+    constraints: Iterable[tuple[str, str, str | None, str | None]] = (),
+    objectives: Iterable[dict[str, Any]] = (),
+    answered: bool = True,
+    follow_up: str | None = None,
+) -> dict[str, Any]:
+    """A `TurnFindings` answer to queue on `ScriptedChatModel`, written compactly.
+
+    Args:
+        requirements: (statement, MoSCoW) pairs, as functional requirements of the functional section.
+        constraints: (kind, statement, amount_text, date_text) tuples.
+    """
+    return {
+        "language": language,
+        "requirements": [
+            {
+                "statement": statement,
+                "kind": "functional",
+                "category": None,
+                "moscow": moscow,
+                "horizon": None,
+                "section": "functional",
+                "provenance": "stated",
+            }
+            for statement, moscow in requirements
+        ],
+        "objectives": list(objectives),
+        "constraints": [
+            {"kind": kind, "statement": statement, "amount_text": amount, "date_text": when}
+            for kind, statement, amount, when in constraints
+        ],
+        "use_cases": [],
+        "answered_question": answered,
+        "follow_up_question": follow_up,
+    }

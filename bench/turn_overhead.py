@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assistant.interview import Interview  # noqa: E402
 from assistant.schemas import Requirement  # noqa: E402
 from assistant.store import Store  # noqa: E402
-from assistant.testing import ScriptedChatModel  # noqa: E402
+from assistant.testing import ScriptedChatModel, turn_findings  # noqa: E402
 from bench._report import report  # noqa: E402
 
 
@@ -59,7 +59,7 @@ def main() -> None:
         interview.start(project.id)
         question_ms, turn_ms, extract_ms, prompt_chars = [], [], [], {}
         for number in range(1, args.turns + 1):
-            model.push(empty_findings(), empty_findings())  # the background call, then the timed re-run
+            model.push(turn_findings(), turn_findings())  # the background call, then the timed re-run
             started = time.perf_counter()
             result = interview.handle_turn(project.id, person.id, f"Réponse numéro {number} sur notre organisation.")
             question_ms.append((time.perf_counter() - started) * 1000)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -46,36 +45,6 @@ def app(tmp_path: Path) -> Iterator[App]:
     services = Services(Settings(data_dir=tmp_path / "data"), store, model, Interview(store, model))
     yield App(services, model)
     store.close()
-
-
-def findings(
-    *,
-    language: str = "fr",
-    requirements: tuple[tuple[str, str], ...] = (),
-    answered: bool = True,
-    follow_up: str | None = None,
-) -> dict[str, Any]:
-    """A `TurnFindings` answer for the scripted model: `requirements` are (statement, MoSCoW) pairs."""
-    return {
-        "language": language,
-        "requirements": [
-            {
-                "statement": s,
-                "kind": "functional",
-                "category": None,
-                "moscow": m,
-                "horizon": None,
-                "section": "functional",
-                "provenance": "stated",
-            }
-            for s, m in requirements
-        ],
-        "objectives": [],
-        "constraints": [],
-        "use_cases": [],
-        "answered_question": answered,
-        "follow_up_question": follow_up,
-    }
 
 
 def texts(at: AppTest) -> str:

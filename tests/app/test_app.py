@@ -13,8 +13,9 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from assistant import draft
 from assistant.errors import ModelError
 from assistant.schemas import Requirement, SectionId, SectionState, Speaker
+from assistant.testing import turn_findings as findings
 from assistant.ui.i18n import STRINGS
-from tests.app.conftest import App, findings, texts
+from tests.app.conftest import App, texts
 
 PAGES = "assistant/ui/pages"
 

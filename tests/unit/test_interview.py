@@ -17,6 +17,7 @@ from assistant.schemas import (
     Speaker,
 )
 from assistant.testing import ScriptedChatModel
+from assistant.testing import turn_findings as findings
 
 
 def _plan() -> Plan:
@@ -43,29 +44,6 @@ def _plan() -> Plan:
             {"id": section.value, "title": {"fr": "Titre", "en": "Title"}, "question_budget": 3, "slots": slots}
         )
     return Plan.model_validate({"version": 1, "sections": sections})
-
-
-def findings(*, language="fr", requirements=(), constraints=(), objectives=(), answered=True, follow_up=None):
-    return {
-        "language": language,
-        "requirements": [
-            {
-                "statement": s,
-                "kind": "functional",
-                "category": None,
-                "moscow": m,
-                "horizon": None,
-                "section": "functional",
-                "provenance": "stated",
-            }
-            for s, m in requirements
-        ],
-        "objectives": list(objectives),
-        "constraints": [{"kind": k, "statement": st, "amount_text": a, "date_text": d} for k, st, a, d in constraints],
-        "use_cases": [],
-        "answered_question": answered,
-        "follow_up_question": follow_up,
-    }
 
 
 @pytest.fixture
