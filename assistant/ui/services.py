@@ -27,7 +27,7 @@ from assistant.errors import CahierError, ModelError
 from assistant.interview import Interview
 from assistant.llm import DEFAULT_OPENAI_MODEL, ChatModel, LazyChatModel, OpenAIChatModel
 from assistant.store import Store
-from assistant.testing import Call, ScriptedChatModel
+from assistant.testing import Call, ScriptedChatModel, turn_findings
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +45,11 @@ _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 ModelState = Literal["ready", "starting", "failed", "idle"]
 
-_EMPTY_FINDINGS: dict[str, Any] = {
-    "language": "fr",
-    "requirements": [],
-    "objectives": [],
-    "constraints": [],
-    "use_cases": [],
-    "answered_question": True,
-    "follow_up_question": None,
-}
-
-
 class EmptyFindingsModel(ScriptedChatModel):
     """Test hook: answers every extraction with empty findings and every reply with "OK", forever."""
 
     def _next(self, call: Call) -> Any:
-        self.push(dict(_EMPTY_FINDINGS) if call.kind == "extract" else "OK")
+        self.push(turn_findings() if call.kind == "extract" else "OK")
         return super()._next(call)
 
 
