@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 
+from assistant.datafiles import load_yaml_model
 from assistant.errors import CahierError
 from assistant.schemas import (
     ConstraintKind,
@@ -262,15 +262,7 @@ def load_template(path: Path) -> DraftTemplate:
     Raises:
         DraftTemplateError: naming the file and the first problem.
     """
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return DraftTemplate.model_validate(raw)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise DraftTemplateError(f"cannot read draft template {str(path)!r}: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "file"
-        raise DraftTemplateError(f"draft template {str(path)!r}, `{where}`: {first['msg']}") from exc
+    return load_yaml_model(path, DraftTemplate, what="draft template", error=DraftTemplateError)
 
 
 @cache

@@ -11,9 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from assistant.datafiles import load_yaml_model
 from assistant.errors import CahierError
 from assistant.schemas import OBJECT_TYPES, Language, SectionId
 
@@ -135,15 +135,7 @@ def load_plan(path: Path = PLAN_PATH) -> Plan:
     Raises:
         PlanError: naming the file and the first problem.
     """
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Plan.model_validate(raw)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise PlanError(f"cannot read plan {str(path)!r}: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "plan"
-        raise PlanError(f"plan {str(path)!r}, `{where}`: {first['msg']}") from exc
+    return load_yaml_model(path, Plan, what="plan", error=PlanError)
 
 
 @lru_cache(maxsize=4)

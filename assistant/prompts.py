@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from assistant.datafiles import load_yaml_model
 from assistant.errors import CahierError
 from assistant.llm import Message
 from assistant.schemas import Language
@@ -92,15 +92,7 @@ class PromptSpec(BaseModel):
 
 
 def load_prompt_file(path: Path) -> PromptSpec:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        spec = PromptSpec.model_validate(raw)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise PromptError(f"cannot read prompt file {str(path)!r}: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "file"
-        raise PromptError(f"prompt file {str(path)!r}, `{where}`: {first['msg']}") from exc
+    spec = load_yaml_model(path, PromptSpec, what="prompt file", error=PromptError)
     if spec.id != path.stem:
         raise PromptError(f"prompt file {str(path)!r} declares id {spec.id!r}; it must match the file name")
     return spec
