@@ -275,6 +275,18 @@ def approve_section(
     )
 
 
+def _pending_or_refuse(
+    store: Store, project_id: str, section: SectionId | str, expected_version: int | None, verb: str
+) -> tuple[SectionId, list[DraftSection], DraftSection]:
+    """The section's history and its pending proposal, after the stale-version check; `InputError` without one."""
+    section, history = _history(store, project_id, section)
+    _check_expected(section, history, expected_version)
+    proposal = _pending(history)
+    if proposal is None:
+        raise InputError("proposal", f"section `{section.value}` has no pending proposal to {verb}")
+    return section, history, proposal
+
+
 def accept_proposal(
     store: Store, project_id: str, section: SectionId | str, *, author: str, expected_version: int | None = None
 ) -> DraftSection:
@@ -283,11 +295,7 @@ def accept_proposal(
     Raises:
         InputError: there is no pending proposal.
     """
-    section, history = _history(store, project_id, section)
-    _check_expected(section, history, expected_version)
-    proposal = _pending(history)
-    if proposal is None:
-        raise InputError("proposal", f"section `{section.value}` has no pending proposal to accept")
+    section, history, proposal = _pending_or_refuse(store, project_id, section, expected_version, "accept")
     return store.append_section_version(
         project_id,
         section,
@@ -306,10 +314,7 @@ def dismiss_proposal(
     Raises:
         InputError: there is no pending proposal.
     """
-    section, history = _history(store, project_id, section)
-    _check_expected(section, history, expected_version)
-    if _pending(history) is None:
-        raise InputError("proposal", f"section `{section.value}` has no pending proposal to dismiss")
+    section, history, _ = _pending_or_refuse(store, project_id, section, expected_version, "dismiss")
     return store.append_section_version(
         project_id, section, "", state=SectionState.PROPOSED, author=author, expected_version=history[-1].version
     )

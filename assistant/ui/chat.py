@@ -161,7 +161,7 @@ def _question_actions(context: Context, turn: Turn) -> None:
             on_click=_send,
             args=(project.id, speaker_id, context.t("chat.dont_know"), Action.DONT_KNOW.value),
         )
-    if turn.meta.get("slot") and not turn.meta.get("follow_up"):
+    if turn.meta.get("slot") and "follow_up_of" not in turn.meta:
         _guidance(context, turn)
 
 
@@ -172,7 +172,7 @@ def _options(context: Context, turn: Turn) -> list[str]:
     if result is not None:
         return list(result.options)
     slot = turn.meta.get("slot")
-    if slot and not turn.meta.get("follow_up"):
+    if slot and "follow_up_of" not in turn.meta:
         section, slot_id = slot.split(".", 1)
         return context.services.interview.plan.slot(section, slot_id).options.in_(turn.language)
     return []
