@@ -17,7 +17,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -274,7 +274,8 @@ class Interview:
         model: the `ChatModel` used for extraction.
         search: optional guidance search `(query, lang, section, k) -> snippets` (retrieval's `search`).
         plan: the interview plan (default: `prompts/plan.yaml`).
-        today: the reference date for relative dates (tests pin it).
+        clock: the time stamped on stored turns; relative dates in an answer ("next year") resolve against
+            its day. Tests and the offline evaluation pin it to the interview's date.
     """
 
     def __init__(
@@ -284,13 +285,13 @@ class Interview:
         *,
         search: Callable[..., list[Any]] | None = None,
         plan: Plan | None = None,
-        today: Callable[[], date] = date.today,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.model = model
         self.search = search
         self.plan = plan or default_plan()
-        self.today = today
+        self.clock = clock
         self._queues: dict[str, queue.Queue[int | None]] = {}
         self._done: dict[tuple[str, int], threading.Event] = {}
         self._lock = threading.Lock()
@@ -312,31 +313,62 @@ class Interview:
         Raises:
             InputError: empty or oversized text (nothing stored), or an unknown stakeholder.
         """
+        turn = self.record_answer(project_id, stakeholder_id, text, action=action)
+        state = InterviewState(self.store, self.plan, project_id)
+        prefix = _MESSAGES[turn.language.value]["skip_ack"] if turn.meta["action"] != Action.ANSWER else ""
+        result = self._ask_next(project_id, turn.language, state, prefix=prefix)
+        result.turn_id = turn.id
+        return result
+
+    def record_answer(
+        self, project_id: str, stakeholder_id: str, text: str, *, action: Action | str = Action.ANSWER
+    ) -> Turn:
+        """Store a stakeholder's answer to the last question and queue its extraction, asking nothing.
+
+        "Don't know" and "skip" (the buttons, or an answer that only says so) record an open question for the
+        slot asked instead, with no model call. The offline evaluation calls this directly, because it replays
+        the questions of a recorded interview rather than letting the policy choose them.
+        """
         project = self.store.get_project(project_id)
         if stakeholder_id not in {s.id for s in self.store.list_stakeholders(project_id)}:
             raise InputError("stakeholder", f"unknown stakeholder `{stakeholder_id}`; choose who is speaking first")
         action = Action(action)
         if action is Action.ANSWER and _DONT_KNOW.match(_fold(text or "")):
             action = Action.DONT_KNOW
-        state = InterviewState(self.store, self.plan, project_id)
-        language = detect_language(text or "", project.language)
-        answered_slot = state.last_question_slot
+        answered_slot = InterviewState(self.store, self.plan, project_id).last_question_slot
         meta: dict[str, Any] = {"action": action.value}
         if answered_slot:
             meta["slot"] = answered_slot
         turn = self.store.append_turn(
-            project_id, Speaker.STAKEHOLDER, text, language, stakeholder_id=stakeholder_id, meta=meta
+            project_id,
+            Speaker.STAKEHOLDER,
+            text,
+            detect_language(text or "", project.language),
+            stakeholder_id=stakeholder_id,
+            meta=meta,
+            created_at=self.clock(),
         )
-        prefix = ""
-        if action is not Action.ANSWER:
-            self._record_open_question(project_id, turn, answered_slot, language)
-            prefix = _MESSAGES[language]["skip_ack"]
-        else:
+        if action is Action.ANSWER:
             self._enqueue(project_id, turn.id)
-        state.add_turn(turn)
-        result = self._ask_next(project_id, language, state, prefix=prefix)
-        result.turn_id = turn.id
-        return result
+        else:
+            self._record_open_question(project_id, turn, answered_slot, turn.language)
+        return turn
+
+    def ask(self, project_id: str, text: str, *, slot: str | None = None) -> Turn:
+        """Store a question Cahier asked, as it was asked (a replayed interview's own wording and slot).
+
+        A question without a slot, asked while a conflict is open and not yet raised, is that conflict's question.
+        """
+        project = self.store.get_project(project_id)
+        meta: dict[str, Any] = {"slot": slot} if slot else {}
+        if slot is None:
+            state = InterviewState(self.store, self.plan, project_id)
+            conflict = _unasked_conflict(state)
+            if conflict is not None:
+                meta["conflict"] = conflict.id
+        return self.store.append_turn(
+            project_id, Speaker.ASSISTANT, text, project.language, meta=meta, created_at=self.clock()
+        )
 
     def _record_open_question(self, project_id: str, turn: Turn, key: str | None, language: Language) -> None:
         if not key:
@@ -355,9 +387,7 @@ class Interview:
 
     def _ask_next(self, project_id: str, language: Language, state: InterviewState, *, prefix: str = "") -> TurnResult:
         messages = _MESSAGES[language.value]
-        conflict = next(
-            (c for c in state.objects["conflict"] if c.status == "open" and not _asked_about(state, c)), None
-        )
+        conflict = _unasked_conflict(state)
         if conflict is not None:
             reply = messages["conflict"].format(
                 subject=conflict.subject, a=conflict.statements[0].text, b=conflict.statements[1].text
@@ -369,6 +399,7 @@ class Interview:
                 prefix + reply,
                 language,
                 meta={"conflict": conflict.id, "options": options},
+                created_at=self.clock(),
             )
             return TurnResult(0, turn.id, turn.text, options, None, None, language=language)
         follow_up = self._pending_follow_up(state)
@@ -380,12 +411,15 @@ class Interview:
                 prefix + question,
                 language,
                 meta={"slot": key, "follow_up_of": answer_id},
+                created_at=self.clock(),
             )
             section_id = SectionId(key.split(".")[0])
             return TurnResult(0, turn.id, turn.text, [], section_id, key, language=language)
         nxt = state.next_slot()
         if nxt is None:
-            turn = self.store.append_turn(project_id, Speaker.ASSISTANT, prefix + messages["done"], language)
+            turn = self.store.append_turn(
+                project_id, Speaker.ASSISTANT, prefix + messages["done"], language, created_at=self.clock()
+            )
             return TurnResult(0, turn.id, turn.text, [], None, None, language=language)
         section, slot = nxt
         key = slot_key(section.id, slot.id)
@@ -398,7 +432,9 @@ class Interview:
             "options": options,
             "citations": [{"doc_id": c.doc_id, "title": c.title, "heading": c.heading} for c in citations],
         }
-        turn = self.store.append_turn(project_id, Speaker.ASSISTANT, prefix + question, language, meta=meta)
+        turn = self.store.append_turn(
+            project_id, Speaker.ASSISTANT, prefix + question, language, meta=meta, created_at=self.clock()
+        )
         return TurnResult(0, turn.id, turn.text, options, section.id, key, citations=citations, language=language)
 
     def _pending_follow_up(self, state: InterviewState) -> tuple[str, str, int] | None:
@@ -460,6 +496,13 @@ class Interview:
                 event = self._done.get((project_id, turn_id))
                 if event:
                     event.set()
+
+    def close(self, project_id: str) -> None:
+        """Stop the project's worker once the extractions already queued are done."""
+        with self._lock:
+            work = self._queues.pop(project_id, None)
+        if work is not None:
+            work.put(None)
 
     def wait(self, project_id: str, turn_id: int, timeout: float | None = None) -> bool:
         """Block until the extraction of `turn_id` has finished (or failed); False on timeout."""
@@ -734,8 +777,10 @@ def _missed_the_question(turn: Turn, data: dict[str, Any]) -> bool:
     )
 
 
-def _asked_about(state: InterviewState, conflict: Conflict) -> bool:
-    return any(t.meta.get("conflict") == conflict.id for t in state.turns if t.speaker is Speaker.ASSISTANT)
+def _unasked_conflict(state: InterviewState) -> Conflict | None:
+    """The first open conflict Cahier has not asked the stakeholders about yet."""
+    asked = {t.meta.get("conflict") for t in state.turns if t.speaker is Speaker.ASSISTANT}
+    return next((c for c in state.objects["conflict"] if c.status == "open" and c.id not in asked), None)
 
 
 def _question_before(turns: list[Turn], turn_id: int) -> str:

@@ -400,11 +400,13 @@ class Store:
         language: Language | str,
         stakeholder_id: str | None = None,
         meta: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
     ) -> Turn:
         """Store one message of the interview and return it with its id.
 
         Args:
             meta: what the turn is about (the slot a question asks, the action of an answer), kept with it.
+            created_at: when it was said (default: now); a replayed interview keeps its own date.
 
         Raises:
             InputError: the text is empty or longer than `MAX_TURN_CHARS`; nothing is stored.
@@ -427,6 +429,7 @@ class Store:
             text=text,
             language=language,
             meta=meta or {},
+            created_at=_aware(created_at) if created_at else _now(),
         )
 
         def work(conn: Connection) -> Turn:

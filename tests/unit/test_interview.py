@@ -1,6 +1,6 @@
 """The interview turn: words stored first, next question at once, one model call, merge rules enforced in code."""
 
-from datetime import date
+from datetime import UTC, datetime
 
 import pytest
 
@@ -52,7 +52,7 @@ def setup(store):
     alice = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
     bob = store.add_stakeholder(project.id, "Bob", "DAF")
     model = ScriptedChatModel()
-    interview = Interview(store, model, plan=_plan(), today=lambda: date(2026, 11, 28))
+    interview = Interview(store, model, plan=_plan(), clock=lambda: datetime(2026, 11, 28, 10, tzinfo=UTC))
     return store, project, alice, bob, model, interview
 
 
