@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
 from assistant.config import Settings, load_settings
-from assistant.errors import CahierError
+from assistant.errors import AccessDeniedError, CahierError
 from assistant.export import BY_NAME, FORMATS, file_bytes, render_export
 from assistant.schemas import Language, Requirement, Turn
 from assistant.store import Store
@@ -29,7 +30,9 @@ class _CahierGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CahierError as exc:
-            err_console.print(f"[bold red]Error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
+            # The message is text, not markup: rich would swallow a `[redacted]` or any other bracketed word.
+            message = escape(str(exc))
+            err_console.print(f"[bold red]Error:[/bold red] {message}", highlight=False, markup=True, soft_wrap=True)
             raise typer.Exit(1) from None
 
 
@@ -39,7 +42,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-projects_app = typer.Typer(help="Create, list and delete projects.", no_args_is_help=True)
+projects_app = typer.Typer(
+    help="Create, list, protect and delete projects, and make stakeholder links.", no_args_is_help=True
+)
 app.add_typer(projects_app, name="projects")
 model_app = typer.Typer(help="Inspect the language model Cahier uses.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -64,16 +69,49 @@ def _store() -> Store:
     return Store.from_settings(_settings())
 
 
+ACCESS_CODE_VARIABLE = "CAHIER_ACCESS_CODE"
+
+CodeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--code",
+        envvar=ACCESS_CODE_VARIABLE,
+        help="The project's access code, when it has one.",
+        show_default=False,
+    ),
+]
+"""`--code` on every command that reads or changes a project; the variable keeps the code off the shell history."""
+
+
+def _unlock(store: Store, project_id: str, code: str | None) -> None:
+    """Go on only for an unprotected project or with its right code (one readable error line otherwise)."""
+    from assistant import access
+
+    try:
+        access.check_code(store, project_id, code)
+    except AccessDeniedError as exc:
+        if exc.reason != "code_required":
+            raise
+        raise AccessDeniedError(
+            project_id, exc.reason, f"{exc}; give it with `--code` or the `{ACCESS_CODE_VARIABLE}` environment variable"
+        ) from None
+
+
 @projects_app.command("list")
 def projects_list() -> None:
-    """List the projects in the database."""
+    """List the projects in the database (a protected project shows its id and date only)."""
     store = _store()
     rows = store.list_projects()
     if not rows:
         console.print("No project yet. Create one with [bold]cahier projects create NAME[/bold].")
         return
+    protected = store.protected_project_ids()
     table = Table("id", "name", "language", "company", "turns", "requirements", "created")
     for project in rows:
+        if project.id in protected:
+            created = project.created_at.strftime("%Y-%m-%d %H:%M")
+            table.add_row(project.id, "[dim](protected)[/dim]", "-", "-", "-", "-", created)
+            continue
         table.add_row(
             project.id,
             project.name,
@@ -101,9 +139,11 @@ def projects_create(
 def projects_delete(
     project_id: Annotated[str, typer.Argument(help="The project's id (see `cahier projects list`).")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    code: CodeOption = None,
 ) -> None:
-    """Delete a project and everything recorded for it."""
+    """Delete a project and everything recorded for it (rows of every table, access code and links included)."""
     store = _store()
+    _unlock(store, project_id, code)
     project = store.get_project(project_id)
     turns: list[Turn] = store.list_turns(project_id)
     if not yes:
@@ -115,6 +155,56 @@ def projects_delete(
     console.print(f"Deleted project [bold]{project_id}[/bold].")
 
 
+@projects_app.command("protect")
+def projects_protect(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    code: CodeOption = None,
+) -> None:
+    """Set or change the project's access code (asked twice, never echoed; `--code` is the current one)."""
+    from assistant import access
+
+    store = _store()
+    _unlock(store, project_id, code)
+    new_code = typer.prompt(
+        f"New access code ({access.MIN_CODE_LENGTH} characters or more)", hide_input=True, confirmation_prompt=True
+    )
+    access.set_code(store, project_id, new_code, current_code=code)
+    console.print(f"Project [bold]{project_id}[/bold] is protected: its commands and pages now ask for the code.")
+
+
+@projects_app.command("unprotect")
+def projects_unprotect(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")], code: CodeOption = None
+) -> None:
+    """Remove the project's access code; its stakeholder links stop working too."""
+    from assistant import access
+
+    store = _store()
+    _unlock(store, project_id, code)
+    access.remove_code(store, project_id, code)
+    console.print(f"Project [bold]{project_id}[/bold] is no longer protected.")
+
+
+@projects_app.command("link")
+def projects_link(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    code: CodeOption = None,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Revoke every link of the project instead.")] = False,
+) -> None:
+    """Make a stakeholder link: whoever opens it can read the interview and answer, nothing else."""
+    from assistant import access
+
+    store = _store()
+    _unlock(store, project_id, code)
+    if revoke:
+        count = access.revoke_links(store, project_id, code)
+        console.print(f"Revoked {count} link(s) of project [bold]{project_id}[/bold].")
+        return
+    token = access.create_link(store, project_id, code)
+    console.print("Stakeholder link (shown once; add it to the app's address, e.g. http://localhost:8501/):")
+    console.print(f"?project={project_id}&link={token}", highlight=False, markup=False, soft_wrap=True)
+
+
 @app.command("export")
 def export(
     project_id: Annotated[str, typer.Argument(help="The project's id.")],
@@ -123,10 +213,16 @@ def export(
         Path | None,
         typer.Option("--out", "-o", help="Write to this file (docx and pdf default to PROJECT.<format>)."),
     ] = None,
+    code: CodeOption = None,
 ) -> None:
-    """Export a project: the specification (md, docx, pdf), its requirements (reqif, csv for Jira) or all (json)."""
+    """Export a project: the specification (md, docx, pdf), its requirements (reqif, csv for Jira) or all (json).
+
+    A JSON export never carries the access code's hash or the stakeholder links: imported, the project is open.
+    """
     fmt = BY_NAME[format.value]
-    content = file_bytes(render_export(_store(), project_id, fmt.name))
+    store = _store()
+    _unlock(store, project_id, code)
+    content = file_bytes(render_export(store, project_id, fmt.name))
     if out is None and fmt.binary:
         # Binary formats never go to a terminal: without `--out` they land in a file named after the project.
         out = Path(f"{project_id}.{fmt.extension}")
@@ -141,6 +237,7 @@ def export(
 def draft(
     project_id: Annotated[str, typer.Argument(help="The project's id.")],
     author: Annotated[str, typer.Option(help="Name recorded on the versions this writes.")] = "cahier",
+    code: CodeOption = None,
 ) -> None:
     """Regenerate the draft from the interview's objects and show each section's review state.
 
@@ -151,6 +248,7 @@ def draft(
     from assistant.draft_template import template_for
 
     store = _store()
+    _unlock(store, project_id, code)
     outcomes = regenerate(store, project_id, author=author)
     template = template_for(store.get_project(project_id).language)
     table = Table("section", "state", "version", "this run", "review")
@@ -210,6 +308,7 @@ def search(
 def reextract(
     project_id: Annotated[str, typer.Argument(help="The project's id.")],
     all_turns: Annotated[bool, typer.Option("--all", help="Redo every answer, not only the failed ones.")] = False,
+    code: CodeOption = None,
 ) -> None:
     """Run extraction again for the answers whose extraction failed (e.g. after the model was down)."""
     from assistant.interview import Interview
@@ -217,7 +316,7 @@ def reextract(
 
     settings = _settings()
     store = Store.from_settings(settings)
-    store.get_project(project_id)
+    _unlock(store, project_id, code)
     interview = Interview(store, chat_model_from_settings(settings))
     with console.status("Extracting…"):
         outcomes = interview.reextract(project_id, only_failed=not all_turns)
@@ -228,7 +327,7 @@ def reextract(
             outcome.status,
             ", ".join(outcome.created),
             ", ".join(outcome.updated),
-            outcome.error or ", ".join(outcome.conflicts),
+            escape(outcome.error) or ", ".join(outcome.conflicts),  # an error is text: keep its `[redacted]`
         )
     console.print(table if outcomes else "Nothing to redo: every answer was extracted.")
 
@@ -282,6 +381,129 @@ def import_(path: Annotated[Path, typer.Argument(help="A file written by `cahier
 
     project_id = import_project(_store(), path)
     console.print(f"Imported project [bold]{project_id}[/bold] from {path}.")
+    console.print("It has no access code (exports never carry one): set one with `cahier projects protect`.")
+
+
+DEFAULT_TRANSCRIPTS = Path("tests/eval/transcripts")
+
+
+@app.command("eval")
+def eval_(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Transcript files or folders (default: tests/eval/transcripts).")
+    ] = None,
+    replay: Annotated[bool, typer.Option("--replay", help="Replay the recorded model calls; no model runs.")] = False,
+    record: Annotated[
+        bool, typer.Option("--record", help="Run the model live and save its calls beside each transcript.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name to send to the configured server (live runs).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write report.json, report.md and plots in this folder.")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Fail (exit 1) if F1 or trap pass rate drop below this file.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None, typer.Option("--write-baseline", help="Save this run's gated figures as the new baseline.")
+    ] = None,
+) -> None:
+    """Replay recorded interviews through the pipeline and score the extraction against their gold."""
+    import json
+
+    from rich.progress import Progress
+
+    from assistant.errors import InputError
+    from assistant.evaluation.report import baseline_of, check_baseline, summarise, write_report
+    from assistant.evaluation.runner import evaluate
+    from assistant.evaluation.transcripts import find_transcripts, load_transcript, recording_path
+    from assistant.llm import ChatModel
+    from assistant.testing import RecordingChatModel, ReplayChatModel
+
+    if replay and (record or model):
+        raise InputError("--replay", "`--replay` uses the recorded calls; it cannot be combined with a live model")
+    files = find_transcripts(paths or [DEFAULT_TRANSCRIPTS])
+    if not files:
+        raise InputError("transcript", "no transcript file found")
+    if replay:
+        missing = [str(recording_path(f)) for f in files if not recording_path(f).is_file()]
+        if missing:
+            raise InputError("--replay", f"no recording for: {', '.join(missing)}; record them with `--record`")
+
+        def model_for(path: Path) -> ChatModel:
+            return ReplayChatModel(recording_path(path))
+    else:
+        from assistant.llm import LazyChatModel, chat_model_from_settings
+
+        settings = _settings()
+        if model:
+            settings = settings.model_copy(update={"model": model})
+        live = LazyChatModel(lambda: chat_model_from_settings(settings), name=model or _model_label(settings))
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+
+        def model_for(path: Path) -> ChatModel:
+            return RecordingChatModel(live, recording_path(path), secrets=[key]) if record else live
+
+    total = sum(len(load_transcript(f).turns) for f in files)
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task("Replaying", total=total)
+        scores = evaluate(files, model_for, on_turn=lambda tid, n: progress.update(task, advance=1, description=tid))
+    summary = summarise(scores)
+    console.print(_scores_table(scores, summary))
+    mode = "replay" if replay else "record" if record else "live"
+    if report:
+        written = write_report(report, scores, summary, mode=mode)
+        console.print(f"Report written: {', '.join(str(p) for p in written)}")
+    if write_baseline:
+        write_baseline.write_text(json.dumps(baseline_of(summary), indent=2) + "\n", encoding="utf-8")
+        console.print(f"Baseline written to {write_baseline}.")
+    if baseline:
+        drops = check_baseline(summary, json.loads(baseline.read_text(encoding="utf-8")))
+        if drops:
+            err_console.print("[bold red]Below the baseline:[/bold red] " + "; ".join(drops), highlight=False)
+            raise typer.Exit(1)
+        console.print(f"At or above the baseline ({baseline}).")
+
+
+def _model_label(settings: Settings) -> str:
+    provider = settings.resolved_provider
+    return settings.model or ("embedded" if provider == "local" else provider)
+
+
+def _scores_table(scores: list[dict], summary: dict) -> Table:
+    table = Table("transcript", "req P", "req R", "req F1", "obj F1", "constr F1", "values", "coverage", "traps")
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value:.0%}"
+
+    for s in scores:
+        r = s["requirements"]
+        table.add_row(
+            s["id"],
+            pct(r["precision"]),
+            pct(r["recall"]),
+            pct(r["f1"]),
+            pct(s["objectives"]["f1"]),
+            pct(s["constraints"]["f1"]),
+            pct(s["constraint_values"]["accuracy"]),
+            pct(s["coverage"]["agreement"]),
+            f"{sum(t['passed'] for t in s['traps'])}/{len(s['traps'])}",
+        )
+    table.add_section()
+    table.add_row(
+        "all",
+        pct(summary["requirement_precision"]),
+        pct(summary["requirement_recall"]),
+        pct(summary["requirement_f1"]),
+        pct(summary["objectives_f1"]),
+        pct(summary["constraints_f1"]),
+        pct(summary["constraint_value_accuracy"]),
+        pct(summary["coverage_agreement"]),
+        f"{summary['traps']['passed']}/{summary['traps']['total']}",
+        style="bold",
+    )
+    return table
 
 
 def main() -> None:

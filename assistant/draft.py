@@ -152,6 +152,13 @@ def section_view(store: Store, project_id: str, section: SectionId | str) -> Sec
     return review(store, project_id)[section]
 
 
+def stored(store: Store, project_id: str, section: SectionId | str) -> tuple[DraftSection | None, int]:
+    """What is stored for a section now: the newest version holding its text (None before any), and the newest
+    version number (what the next write must expect). A reviewer whose save was refused is shown the first."""
+    history = store.section_history(project_id, SectionId(section))
+    return _current(history), history[-1].version if history else 0
+
+
 def regenerate(store: Store, project_id: str, author: str = GENERATOR) -> dict[SectionId, Outcome]:
     """Write the draft again from the objects without ever overwriting a person's words.
 

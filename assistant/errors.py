@@ -65,6 +65,39 @@ class StaleWriteError(StoreError):
         )
 
 
+class AccessDeniedError(CahierError):
+    """A protected project was asked for without a valid access code or stakeholder link.
+
+    The message names the project's id only: never its name or anything it holds.
+
+    Attributes:
+        project_id: the project that was asked for.
+        reason: ``code_required`` (no code given), ``wrong_code``, ``bad_link`` or ``too_many_attempts``.
+    """
+
+    def __init__(self, project_id: str, reason: str, message: str) -> None:
+        self.project_id = project_id
+        self.reason = reason
+        super().__init__(message)
+
+
+class TooManyAttemptsError(AccessDeniedError):
+    """Too many wrong access codes for a project: no code is checked until the lock ends.
+
+    Attributes:
+        retry_after_s: seconds to wait before the next attempt is checked.
+    """
+
+    def __init__(self, project_id: str, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        minutes = max(1, -(-retry_after_s // 60))
+        super().__init__(
+            project_id,
+            "too_many_attempts",
+            f"too many wrong access codes for project `{project_id}`; try again in {minutes} minute(s)",
+        )
+
+
 class ModelError(CahierError):
     """The language model could not be reached or answered with an error."""
 

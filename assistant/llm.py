@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -226,6 +227,13 @@ class OpenAIChatModel(ChatModel):
             return ModelResponseError(exc.status_code, self._scrub(_error_detail(exc)))
         return ModelError(self._scrub(f"unexpected model failure: {type(exc).__name__}: {exc}"))
 
+    def _cause(self, exc: Exception) -> Exception | None:
+        """The vendor's exception to chain under ours, or None when its text holds the key: a server that echoes
+        the key in its error body would otherwise put it in every traceback printed or logged from ours."""
+        if len(self._secret) >= 8 and self._secret in "".join(traceback.format_exception(exc)):
+            return None
+        return exc
+
     def _scrub(self, text: str) -> str:
         """Servers sometimes echo the key back in error bodies; it must not travel further."""
         return text.replace(self._secret, "[redacted]") if len(self._secret) >= 8 else text
@@ -248,7 +256,7 @@ class OpenAIChatModel(ChatModel):
             except ModelError:
                 raise
             except Exception as exc:  # the vendor raises its own hierarchy; translate at the edge
-                raise self._translate(exc) from exc
+                raise self._translate(exc) from self._cause(exc)
             finally:
                 usage.latency_ms = int((time.perf_counter() - started) * 1000)
 
@@ -290,7 +298,7 @@ class OpenAIChatModel(ChatModel):
         except ModelError:
             raise
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self._translate(exc) from self._cause(exc)
         raise ExtractionError(raw_text, errors, total.attempts, detail=total)
 
 

@@ -7,8 +7,10 @@ updated in place, so every state of the specification can be shown again.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -56,7 +58,7 @@ from assistant.schemas import (
     type_name,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump with a new entry in `_MIGRATIONS` whenever a table changes."""
 
 _TURN_COUNTER = "TURN"
@@ -177,6 +179,36 @@ model_usage = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# -- access control (v3): never exported, always deleted with the project ---------------------------------
+
+project_access = Table(
+    "project_access",
+    metadata,
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("code_hash", String(255), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""One row per protected project: the argon2 hash of its access code (see `assistant.access`)."""
+
+access_links = Table(
+    "access_links",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Stakeholder links: the SHA-256 of each random token, never the token itself."""
+
+access_failures = Table(
+    "access_failures",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+)
+"""Wrong access codes, kept in the database so that the rate limit holds across processes and sessions."""
+
 
 _V1_TABLES = (
     "projects",
@@ -202,7 +234,17 @@ def _add_turn_meta_and_extractions(conn: Connection) -> None:
     extractions.create(conn, checkfirst=True)
 
 
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _add_turn_meta_and_extractions}
+def _add_access_tables(conn: Connection) -> None:
+    """v3: access codes, stakeholder links and the log of wrong codes."""
+    for table in (project_access, access_links, access_failures):
+        table.create(conn, checkfirst=True)
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _create_v1,
+    2: _add_turn_meta_and_extractions,
+    3: _add_access_tables,
+}
 """Version reached → step that reaches it from the previous version."""
 
 
@@ -309,15 +351,19 @@ class Store:
 
     @staticmethod
     def _next_number(conn: Connection, project_id: str, prefix: str) -> int:
-        row = conn.execute(
+        increment = (
             update(id_counters)
             .where(id_counters.c.project_id == project_id, id_counters.c.prefix == prefix)
             .values(value=id_counters.c.value + 1)
             .returning(id_counters.c.value)
-        ).first()
+        )
+        row = conn.execute(increment).first()
         if row is None:
-            conn.execute(insert(id_counters).values(project_id=project_id, prefix=prefix, value=1))
-            return 1
+            # Two first writers can both find no counter. On PostgreSQL a plain insert made the second one fail
+            # with a unique-key violation; "insert if absent" makes it wait for the first to commit, do nothing,
+            # and count on from the first one's number.
+            conn.execute(_insert_if_absent(conn, id_counters, project_id=project_id, prefix=prefix, value=0))
+            row = conn.execute(increment).one()
         return row[0]
 
     @classmethod
@@ -333,6 +379,8 @@ class Store:
     # -- projects -------------------------------------------------------------------------------------
 
     def create_project(self, name: str, language: Language | str = Language.FR, company: str = "") -> Project:
+        _check_text("name", name)
+        _check_text("company", company)
         project = _validated(
             Project, "project", id=f"p{secrets.token_hex(6)}", name=name, language=language, company=company
         )
@@ -349,6 +397,8 @@ class Store:
 
     def update_project(self, project_id: str, **changes: Any) -> Project:
         """Change a project's name, language or company."""
+        for name in ("name", "company"):
+            _check_text(name, changes.get(name))
         current = self.get_project(project_id)
         project = _validated(Project, "project", **{**current.model_dump(), **changes})
         values = project.model_dump(include={"name", "language", "company"})
@@ -356,20 +406,112 @@ class Store:
         return project
 
     def delete_project(self, project_id: str) -> None:
-        """Remove a project and everything that belongs to it."""
+        """Remove a project and every row of every table that belongs to it (access code and links included)."""
 
         def work(conn: Connection) -> None:
             self._require_project(conn, project_id)
             # Explicit deletes, child tables first: PostgreSQL cascades, but SQLite only does with its pragma on.
-            for table in reversed(_BUNDLE_TABLES[1:]):
-                conn.execute(table.delete().where(table.c.project_id == project_id))
+            # Every table with a `project_id` is covered, so a table added later cannot be forgotten here.
+            for table in reversed(metadata.sorted_tables):
+                if "project_id" in table.c:
+                    conn.execute(table.delete().where(table.c.project_id == project_id))
             conn.execute(projects.delete().where(projects.c.id == project_id))
 
         self._write(work)
 
+    # -- access control (the policy lives in `assistant.access`; this only stores) ---------------------
+
+    def get_access_hash(self, project_id: str) -> str | None:
+        """The stored hash of the project's access code, or None when the project is not protected."""
+
+        def work(conn: Connection) -> str | None:
+            self._require_project(conn, project_id)
+            return conn.execute(
+                select(project_access.c.code_hash).where(project_access.c.project_id == project_id)
+            ).scalar()
+
+        return self._read(work)
+
+    def set_access_hash(self, project_id: str, code_hash: str | None) -> None:
+        """Store a new code hash (None removes the protection, its links and its failure log)."""
+
+        def work(conn: Connection) -> None:
+            self._require_project(conn, project_id)
+            conn.execute(project_access.delete().where(project_access.c.project_id == project_id))
+            if code_hash is None:
+                conn.execute(access_links.delete().where(access_links.c.project_id == project_id))
+            else:
+                conn.execute(
+                    insert(project_access).values(project_id=project_id, code_hash=code_hash, updated_at=_now())
+                )
+            conn.execute(access_failures.delete().where(access_failures.c.project_id == project_id))
+
+        self._write(work)
+
+    def protected_project_ids(self) -> set[str]:
+        return set(self._read(lambda conn: conn.execute(select(project_access.c.project_id)).scalars().all()))
+
+    def record_access_attempt(
+        self, project_id: str, *, at: datetime, since: datetime, limit: int
+    ) -> list[datetime] | None:
+        """Log an attempt made `at` as a failure unless `limit` failures happened after `since`, in one transaction.
+
+        Recording before the code is checked (and clearing on success) keeps concurrent guesses from several
+        processes inside the limit.
+
+        Returns:
+            None when the attempt was logged and may go on; else the failures after `since` that block it, oldest
+            first.
+        """
+
+        def work(conn: Connection) -> datetime | None:
+            self._require_project(conn, project_id)
+            query = select(access_failures.c.failed_at).where(
+                access_failures.c.project_id == project_id, access_failures.c.failed_at > since
+            )
+            recent = [_aware(value) for value in conn.execute(query).scalars()]
+            if len(recent) >= limit:
+                return sorted(recent)
+            conn.execute(insert(access_failures).values(project_id=project_id, failed_at=at))
+            return None
+
+        return self._write(work)
+
+    def clear_access_failures(self, project_id: str) -> None:
+        self._write(
+            lambda conn: conn.execute(access_failures.delete().where(access_failures.c.project_id == project_id))
+        )
+
+    def add_access_link(self, project_id: str, token_hash: str) -> None:
+        def work(conn: Connection) -> None:
+            self._require_project(conn, project_id)
+            conn.execute(insert(access_links).values(project_id=project_id, token_hash=token_hash, created_at=_now()))
+
+        self._write(work)
+
+    def has_access_link(self, project_id: str, token_hash: str) -> bool:
+        row = self._read(
+            lambda conn: conn.execute(
+                select(access_links.c.seq).where(
+                    access_links.c.project_id == project_id, access_links.c.token_hash == token_hash
+                )
+            ).first()
+        )
+        return row is not None
+
+    def count_access_links(self, project_id: str) -> int:
+        query = select(func.count()).select_from(access_links).where(access_links.c.project_id == project_id)
+        return self._read(lambda conn: conn.execute(query).scalar()) or 0
+
+    def delete_access_links(self, project_id: str) -> None:
+        self._write(lambda conn: conn.execute(access_links.delete().where(access_links.c.project_id == project_id)))
+
     # -- stakeholders ---------------------------------------------------------------------------------
 
     def add_stakeholder(self, project_id: str, name: str, role: str = "") -> Stakeholder:
+        _check_text("name", name)
+        _check_text("role", role)
+
         def work(conn: Connection) -> Stakeholder:
             self._require_project(conn, project_id)
             person = _validated(
@@ -409,10 +551,12 @@ class Store:
             created_at: when it was said (default: now); a replayed interview keeps its own date.
 
         Raises:
-            InputError: the text is empty or longer than `MAX_TURN_CHARS`; nothing is stored.
+            InputError: the text is empty (or only invisible characters), longer than `MAX_TURN_CHARS`, or holds
+                characters no database stores (control characters, lone surrogates); nothing is stored.
         """
-        if not text or not text.strip():
+        if not text or not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
             raise InputError("message", "the message is empty; type an answer, or use skip / I don't know")
+        _check_text("message", text)
         if len(text) > MAX_TURN_CHARS:
             raise InputError(
                 "message",
@@ -849,7 +993,11 @@ _BUNDLE_TABLES = (
     extractions,
     model_usage,
 )
-"""Every table that holds a project's data, parents first (the order rows are restored in)."""
+"""Every table that holds a project's data, parents first (the order rows are restored in).
+
+The access tables are left out on purpose: an export never carries the code's hash or the links, and an imported
+project is unprotected until someone sets a code again.
+"""
 
 
 def _bundle_columns(table: Table) -> list[Column]:
@@ -862,13 +1010,24 @@ def _from_json_value(column: Column, value: Any) -> Any:
     return value
 
 
+def _insert_if_absent(conn: Connection, table: Table, **values: Any) -> Any:
+    """An insert that does nothing when the row's key already exists (SQLite and PostgreSQL, the two engines)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).values(**values).on_conflict_do_nothing()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers work while one writer commits; busy_timeout makes a second writer wait, not fail.
     dbapi_connection.isolation_level = None  # let SQLAlchemy's explicit BEGIN IMMEDIATE control transactions
     cursor = dbapi_connection.cursor()
+    # busy_timeout first: switching a new file to WAL takes a lock too, and a second process opening the file at
+    # that moment should wait for it like any writer rather than fail with `database is locked`.
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -881,6 +1040,33 @@ def _redact(url: str) -> str:
     credentials, host = rest.rsplit("@", 1)
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}"
+
+
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""C0 controls and DEL, except tab and line breaks: PostgreSQL refuses NUL, XML exports cannot hold the others."""
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""What bytes that were not UTF-8 become once decoded with `surrogateescape`; no encoding can store them."""
+
+
+def _check_text(field: str, value: Any) -> None:
+    """Refuse, naming the field and the character, text that cannot be stored and shown as it was typed."""
+    if not isinstance(value, str):
+        return
+    bad = _LONE_SURROGATE.search(value)
+    if bad is not None:
+        raise InputError(
+            field,
+            f"the {field} is not valid Unicode text (U+{ord(bad.group()):04X} at character {bad.start() + 1}, "
+            "usually bytes that were not UTF-8); paste it again from its source",
+        )
+    bad = _CONTROL_CHARACTER.search(value)
+    if bad is not None:
+        raise InputError(
+            field,
+            f"the {field} holds a control character (U+{ord(bad.group()):04X}) at character {bad.start() + 1}; "
+            "remove it and send it again",
+        )
 
 
 def _validated(cls: type, what: str, **values: Any) -> Any:

@@ -131,7 +131,10 @@ def _question_actions(context: Context, turn: Turn) -> None:
     speaker_id = context.speaker.id if context.speaker else None
     disabled = speaker_id is None
     if not turn.meta:  # the closing message: no question left
-        st.page_link(PAGE_FILES["draft"], label=context.t("chat.done"), icon=":material/description:")
+        if context.link_only:  # a stakeholder link has no draft page to go to
+            st.caption(context.t("chat.done_link"))
+        else:
+            st.page_link(PAGE_FILES["draft"], label=context.t("chat.done"), icon=":material/description:")
         return
     options = _options(context, turn)
     with st.container(horizontal=True, gap="small"):
@@ -221,6 +224,21 @@ def _guidance(context: Context, turn: Turn) -> None:
 
 # -- what the model understood ---------------------------------------------------------------------------
 
+FAILURE_REASONS = {
+    "ModelTimeoutError": "chat.failure.timeout",
+    "ModelResponseError": "chat.failure.server",
+    "ModelUnavailableError": "chat.failure.unreachable",
+    "ModelAuthError": "chat.failure.auth",
+    "ExtractionError": "chat.failure.invalid",
+    "TruncatedOutputError": "chat.failure.truncated",
+}
+"""The typed error an extraction failed with (the start of its logged error) → the cause the page names."""
+
+
+def failure_reason(error: str) -> str:
+    """The i18n key of the cause of a failed extraction, from its logged `ErrorType: message`."""
+    return FAILURE_REASONS.get(error.split(":", 1)[0].strip(), "chat.failure.other")
+
 
 def _object_texts(context: Context) -> dict[str, str]:
     project = context.project
@@ -245,7 +263,8 @@ def _understood(
     if status == "queued":
         _analysing(turn.project_id, turn.id, context.language.value)
     elif status == "failed":
-        st.warning(context.t("chat.failed"), icon=":material/warning:")
+        reason = context.t(failure_reason((state or {}).get("error", "")))
+        st.warning(f"{context.t('chat.failed')}\n\n{reason}", icon=":material/warning:")
     elif status == "done":
         data = state.get("data") or {}
         items = [

@@ -1,7 +1,8 @@
 """The draft review page: each section's text and state, edit in place, approve, proposals, history.
 
 Every action passes the section version that was on screen when the person clicked (`expected_version`), so two
-reviewers cannot silently overwrite each other: the second one is told the section changed.
+reviewers cannot silently overwrite each other: the second one is told the section changed and, if they were
+editing, shown the version stored meanwhile next to their own text, which stays in the editor.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import streamlit as st
 
 from assistant import draft
 from assistant.errors import CahierError, StaleWriteError
-from assistant.schemas import SectionId, SectionState
+from assistant.schemas import DraftSection, SectionId, SectionState
 from assistant.ui import display
 from assistant.ui.i18n import STRINGS, label, section_title, t
 from assistant.ui.services import get_services
@@ -21,6 +22,8 @@ from assistant.ui.shell import Context, page_context, require_project
 _EDITING_KEY = "cahier.draft_editing"
 """{"project/section": version shown when "Edit" was clicked}; the save expects that version."""
 _ERRORS_KEY = "cahier.draft_errors"
+_THEIRS_KEY = "cahier.draft_theirs"
+"""{"project/section": the stored version} for a save that was refused: shown beside the person's own text."""
 
 _STATE_COLOURS = {
     SectionState.GENERATED: "gray",
@@ -61,6 +64,9 @@ def _section(context: Context, number: int, section: SectionId, view: draft.Sect
         error = st.session_state.get(_ERRORS_KEY, {}).pop(slot, None)
         if error:
             st.error(error, icon=":material/sync_problem:")
+        theirs = st.session_state.get(_THEIRS_KEY, {}).pop(slot, None)
+        if theirs is not None:
+            _theirs(context, section, theirs)
         editing = st.session_state.get(_EDITING_KEY, {})
         if slot in editing:
             _editor(context, section, view, editing[slot])
@@ -70,6 +76,21 @@ def _section(context: Context, number: int, section: SectionId, view: draft.Sect
         if view.changes_available:
             _proposal(context, section, view)
         _history(context, section, view)
+
+
+def _theirs(context: Context, section: SectionId, version: DraftSection) -> None:
+    """The version someone else stored while this person was editing, so they can merge instead of guess."""
+    with st.container(border=True, key=f"draft.theirs.{section.value}"):
+        st.caption(
+            context.t(
+                "draft.theirs",
+                version=version.version,
+                state=label(version.state, context.language),
+                author=display.text(version.author),
+                date=version.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+        st.markdown(display.demoted(version.text, 3))
 
 
 def _actions(context: Context, section: SectionId, view: draft.SectionView) -> None:
@@ -225,8 +246,19 @@ def _act(
         elif action == "restore":
             draft.restore_version(store, project_id, section, restore, author=author, expected_version=version)
     except StaleWriteError as exc:
-        message = t("draft.stale", language, expected=exc.expected_version, actual=exc.actual_version)
-        st.session_state.setdefault(_ERRORS_KEY, {})[_slot(project_id, section)] = message
+        slot = _slot(project_id, section)
+        current, latest = draft.stored(store, project_id, section)
+        # The store reports -1 when two writers raced inside one instant; the history says what is there now.
+        actual = exc.actual_version if exc.actual_version >= 0 else latest
+        st.session_state.setdefault(_ERRORS_KEY, {})[slot] = t(
+            "draft.stale", language, expected=exc.expected_version, actual=actual
+        )
+        editing = st.session_state.setdefault(_EDITING_KEY, {})
+        if action == "edit" and slot in editing and current is not None:
+            # The editor keeps this person's text; the stored version is shown next to it, and a second "Save"
+            # (made after reading it) is expected to apply on top of it rather than be refused forever.
+            st.session_state.setdefault(_THEIRS_KEY, {})[slot] = current
+            editing[slot] = latest
     except CahierError as exc:
         error = t("draft.error", language, error=display.text(str(exc)))
         st.session_state.setdefault(_ERRORS_KEY, {})[_slot(project_id, section)] = error

@@ -133,6 +133,31 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The model failed on this answer: the answer is saved, and the next question came from the interview "
         "plan. It can be analysed again later (`cahier reextract`).",
     ),
+    "chat.failure.timeout": (
+        "Cause : le modèle n'a pas répondu dans le délai imparti.",
+        "Cause: the model did not answer in time.",
+    ),
+    "chat.failure.server": (
+        "Cause : le serveur du modèle a répondu par une erreur.",
+        "Cause: the model server answered with an error.",
+    ),
+    "chat.failure.unreachable": (
+        "Cause : le serveur du modèle est injoignable.",
+        "Cause: the model server cannot be reached.",
+    ),
+    "chat.failure.auth": (
+        "Cause : le serveur du modèle a refusé la clé d'API.",
+        "Cause: the model server refused the API key.",
+    ),
+    "chat.failure.invalid": (
+        "Cause : la réponse du modèle ne respectait pas le format attendu.",
+        "Cause: the model's answer did not fit the expected format.",
+    ),
+    "chat.failure.truncated": (
+        "Cause : la réponse du modèle a été coupée à la limite de longueur.",
+        "Cause: the model's answer was cut off at the length limit.",
+    ),
+    "chat.failure.other": ("Cause : erreur du modèle.", "Cause: a model error."),
     "chat.skipped": ("Question notée comme ouverte.", "Question kept open."),
     "chat.error": ("Réponse non enregistrée : {error}", "Answer not saved: {error}"),
     "chat.done": (
@@ -174,6 +199,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "refaites la vôtre.",
         "{id} was changed by someone else since you opened the table (you edited version {expected}; the stored "
         "one is now version {actual}). Reload to see their change, then apply yours again.",
+    ),
+    "req.theirs": (
+        "Version enregistrée : v{version} par {author} : « {statement} ».",
+        "Stored version: v{version} by {author}: “{statement}”.",
     ),
     "req.invalid": ("{id} n'a pas été enregistrée : {error}", "{id} was not saved: {error}"),
     "req.metric_total": ("Exigences", "Requirements"),
@@ -234,6 +263,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "draft.stale": (
         "Cette section a changé depuis son affichage (version {expected} → {actual}) : relisez-la puis recommencez.",
         "This section changed since it was shown (version {expected} → {actual}): read it again, then retry.",
+    ),
+    "draft.theirs": (
+        "Version enregistrée entre-temps : v{version} ({state}) par {author}, le {date}. Votre texte est resté dans "
+        "l'éditeur : reprenez-y ce qu'il faut garder de cette version, puis enregistrez à nouveau.",
+        "Version saved in the meantime: v{version} ({state}) by {author}, on {date}. Your text is still in the "
+        "editor: bring over what should stay from this version, then save again.",
     ),
     "draft.error": ("Action refusée : {error}", "Action refused: {error}"),
     "draft.event.generated": ("générée", "generated"),
@@ -317,6 +352,91 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings.index": ("Index des bonnes pratiques", "Guidance index"),
     "settings.index_count": ("{count} passage(s) indexé(s)", "{count} indexed passage(s)"),
     "settings.index_missing": ("indisponible : {error}", "unavailable: {error}"),
+    # -- access codes, stakeholder links and deletion
+    "access.locked_title": ("Projet protégé", "Protected project"),
+    "access.locked_intro": (
+        "Le projet `{id}` est protégé par un code d'accès : saisissez-le pour l'ouvrir.",
+        "Project `{id}` is protected by an access code: type it to open the project.",
+    ),
+    "access.code": ("Code d'accès", "Access code"),
+    "access.unlock": ("Déverrouiller", "Unlock"),
+    "access.wrong_code": ("Code d'accès incorrect.", "Wrong access code."),
+    "access.too_many": (
+        "Trop de codes incorrects pour ce projet : réessayez dans {minutes} minute(s).",
+        "Too many wrong codes for this project: try again in {minutes} minute(s).",
+    ),
+    "access.other_project": ("Choisir un autre projet", "Choose another project"),
+    "access.bad_link": (
+        "Ce lien ne fonctionne pas (révoqué ou incomplet) : demandez-en un nouveau.",
+        "This link does not work (revoked or incomplete): ask for a new one.",
+    ),
+    "access.link_mode": (
+        "Accès par lien : lire l'entretien et répondre.",
+        "Link access: read the interview and answer.",
+    ),
+    "chat.done_link": (
+        "Toutes les sections sont couvertes : merci pour vos réponses !",
+        "Every section is covered: thank you for your answers!",
+    ),
+    "projects.locked": ("Projet protégé", "Protected project"),
+    "projects.unlock": ("Déverrouiller", "Unlock"),
+    "settings.access": ("Code d'accès et liens", "Access code and links"),
+    "settings.access_on": (
+        "Ce projet est protégé : sans son code, ni l'application ni la ligne de commande ne montrent son nom ni "
+        "son contenu.",
+        "This project is protected: without its code, neither the app nor the command line shows its name or content.",
+    ),
+    "settings.access_off": (
+        "Ce projet n'est pas protégé : toute personne qui accède à l'application peut l'ouvrir.",
+        "This project is not protected: anyone who reaches the app can open it.",
+    ),
+    "settings.current_code": ("Code actuel", "Current code"),
+    "settings.new_code": ("Nouveau code", "New code"),
+    "settings.new_code_again": ("Nouveau code, une seconde fois", "New code, once more"),
+    "settings.code_help": (
+        "De {min} à {max} caractères. Il est conservé haché (argon2id), jamais en clair.",
+        "{min} to {max} characters. It is stored hashed (argon2id), never in clear.",
+    ),
+    "settings.save_code": ("Enregistrer le code", "Save code"),
+    "settings.remove_code": ("Retirer le code", "Remove code"),
+    "settings.codes_differ": ("Les deux saisies du nouveau code diffèrent.", "The two entries of the new code differ."),
+    "settings.code_invalid": (
+        "Le code doit compter de {min} à {max} caractères.",
+        "The code must have {min} to {max} characters.",
+    ),
+    "settings.code_saved": ("Code d'accès enregistré.", "Access code saved."),
+    "settings.code_removed": (
+        "Code d'accès retiré : le projet est ouvert à tous et ses liens sont révoqués.",
+        "Access code removed: the project is open to anyone and its links are revoked.",
+    ),
+    "settings.links": ("Liens pour les parties prenantes", "Stakeholder links"),
+    "settings.links_intro": (
+        "Un lien ouvre seulement la page d'entretien (lire la conversation et répondre), sans export, réglages ni "
+        "brouillon. Liens actifs : {count}.",
+        "A link opens the interview page only (read the conversation and answer), with no export, settings or "
+        "draft. Active links: {count}.",
+    ),
+    "settings.create_link": ("Créer un lien", "Create a link"),
+    "settings.revoke_links": ("Révoquer tous les liens", "Revoke every link"),
+    "settings.link_made": (
+        "Lien créé : ajoutez ceci à l'adresse de l'application. Il ne sera plus affiché.",
+        "Link created: add this to the app's address. It will not be shown again.",
+    ),
+    "settings.links_revoked": ("{count} lien(s) révoqué(s).", "{count} link(s) revoked."),
+    "settings.delete": ("Supprimer le projet", "Delete the project"),
+    "settings.delete_intro": (
+        "Efface de la base le projet et tout ce qui lui appartient : réponses, exigences et leurs versions, "
+        "brouillon, code d'accès et liens. Exportez-le d'abord en JSON pour pouvoir le réimporter.",
+        "Erases the project and everything it owns from the database: answers, requirements and their versions, "
+        "draft, access code and links. Export it as JSON first to be able to import it again.",
+    ),
+    "settings.delete_confirm": (
+        "Je confirme la suppression définitive de ce projet",
+        "I confirm deleting this project for good",
+    ),
+    "settings.delete_button": ("Supprimer définitivement", "Delete for good"),
+    "settings.delete_unconfirmed": ("Cochez d'abord la confirmation.", "Tick the confirmation first."),
+    "settings.deleted": ("Projet `{id}` supprimé.", "Project `{id}` deleted."),
 }
 
 _COVERAGE_ICONS = {

@@ -7,7 +7,7 @@ import streamlit as st
 from assistant.errors import CahierError
 from assistant.schemas import Language, Speaker
 from assistant.ui import display
-from assistant.ui.shell import LANGUAGE_PARAM, PAGE_FILES, Context, open_project, page_context
+from assistant.ui.shell import LANGUAGE_PARAM, PAGE_FILES, Context, has_access, open_project, page_context
 
 
 def render() -> None:
@@ -46,9 +46,19 @@ def _project_list(context: Context) -> None:
     if not projects:
         st.info(context.t("projects.none"))
         return
+    protected = context.store.protected_project_ids()
     for project in projects:
         with st.container(border=True):
             text, action = st.columns([5, 1], vertical_alignment="center")
+            if project.id in protected and not has_access(context.store, project.id):
+                # Locked: its id and date only; the name, company and answers wait for the code.
+                with text:
+                    st.markdown(f":material/lock: **{context.t('projects.locked')}**")
+                    st.caption(f"`{project.id}` · {project.created_at.strftime('%Y-%m-%d')}")
+                with action:
+                    if st.button(context.t("projects.unlock"), key=f"open.{project.id}", width="stretch"):
+                        _go_to_chat(project.id)
+                continue
             with text:
                 st.markdown(f"**{display.text(project.name)}**")
                 turns = [turn for turn in context.store.list_turns(project.id) if turn.speaker is Speaker.STAKEHOLDER]

@@ -282,7 +282,8 @@ def _save(
                 project.id, updated, changed_by=context.author, expected_version=version
             )
         except StaleWriteError as exc:
-            problems.append(context.t("req.stale", id=req.id, expected=exc.expected_version, actual=exc.actual_version))
+            refused = context.t("req.stale", id=req.id, expected=exc.expected_version, actual=exc.actual_version)
+            problems.append(f"{refused} {_theirs(context, req.id)}".rstrip())
             continue
         except CahierError as exc:
             problems.append(context.t("req.invalid", id=req.id, error=str(exc)))
@@ -297,6 +298,19 @@ def _save(
         st.success(context.t("req.saved", count=saved))
     for problem in problems:
         st.error(display.text(problem), icon=":material/sync_problem:")
+
+
+def _theirs(context: Context, requirement_id: str) -> str:
+    """The stored version that refused a save, so the person sees the other change without reloading."""
+    project = context.project
+    assert project is not None
+    history = context.store.object_history(project.id, requirement_id)
+    if not history or history[-1].change == "deleted":
+        return ""
+    latest = history[-1]
+    statement = str(latest.data.get("statement", ""))
+    author = context.person_name(latest.changed_by)
+    return context.t("req.theirs", version=latest.version, author=author, statement=statement)
 
 
 # -- quality ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The settings page: the model (test a connection, use another one for this session), the project, the data.
+"""The settings page: the model (test a connection, use another one for this session), the project, its access
+code and stakeholder links, the data, and deleting the project.
 
 An API key typed here lives only in this browser session's memory: it is never written to disk, never logged,
 and gone when the session ends. Permanent settings are environment variables (see the README).
@@ -11,12 +12,13 @@ import time
 import streamlit as st
 from pydantic import SecretStr
 
-from assistant.errors import CahierError
+from assistant import access
+from assistant.errors import AccessDeniedError, CahierError, InputError, TooManyAttemptsError
 from assistant.llm import Message
 from assistant.schemas import Language
 from assistant.ui import display
 from assistant.ui.services import SESSION_MODEL_KEY, ModelChoice, get_services
-from assistant.ui.shell import Context, notify, page_context
+from assistant.ui.shell import PAGE_FILES, Context, grant_access, notify, open_project, page_context
 
 TEST_TIMEOUT_S = 30.0
 
@@ -29,7 +31,10 @@ def render() -> None:
     _model(context)
     if context.project is not None:
         _project(context)
+        _access(context)
     _data(context)
+    if context.project is not None:
+        _delete(context)
 
 
 def _model(context: Context) -> None:
@@ -177,3 +182,115 @@ def _redacted(url: str) -> str:
     scheme, rest = url.split("://", 1)
     credentials, host = rest.rsplit("@", 1)
     return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def _access_refused(context: Context, exc: CahierError) -> None:
+    """Say why an access action was refused, in the page's language."""
+    if isinstance(exc, TooManyAttemptsError):
+        st.error(context.t("access.too_many", minutes=max(1, -(-exc.retry_after_s // 60))))
+    elif isinstance(exc, AccessDeniedError):
+        st.error(context.t("access.wrong_code"))
+    elif isinstance(exc, InputError):
+        st.error(context.t("settings.code_invalid", min=access.MIN_CODE_LENGTH, max=access.MAX_CODE_LENGTH))
+    else:
+        st.error(display.text(str(exc)))
+
+
+def _access(context: Context) -> None:
+    """Set, change or remove the access code; make or revoke stakeholder links. Each asks for the current code."""
+    project = context.project
+    assert project is not None
+    store = context.store
+    protected = access.is_protected(store, project.id)
+    with st.container(border=True):
+        st.subheader(context.t("settings.access"), anchor=False)
+        st.caption(context.t("settings.access_on" if protected else "settings.access_off"))
+        with st.form("settings.code_form", border=False, clear_on_submit=True):
+            current = (
+                st.text_input(context.t("settings.current_code"), type="password", key="settings.current_code")
+                if protected
+                else None
+            )
+            new = st.text_input(
+                context.t("settings.new_code"),
+                type="password",
+                help=context.t("settings.code_help", min=access.MIN_CODE_LENGTH, max=access.MAX_CODE_LENGTH),
+                key="settings.new_code",
+            )
+            again = st.text_input(context.t("settings.new_code_again"), type="password", key="settings.new_code_again")
+            save, remove = st.columns(2)
+            saved = save.form_submit_button(context.t("settings.save_code"), icon=":material/lock:")
+            removed = protected and remove.form_submit_button(
+                context.t("settings.remove_code"), icon=":material/lock_open:"
+            )
+        try:
+            if saved:
+                if new != again:
+                    st.error(context.t("settings.codes_differ"))
+                else:
+                    grant_access(project.id, access.set_code(store, project.id, new, current_code=current))
+                    notify(context.t("settings.code_saved"))
+                    st.rerun()
+            if removed:
+                access.remove_code(store, project.id, current)
+                notify(context.t("settings.code_removed"))
+                st.rerun()
+        except CahierError as exc:
+            _access_refused(context, exc)
+
+        st.markdown(f"**{context.t('settings.links')}**")
+        st.caption(context.t("settings.links_intro", count=store.count_access_links(project.id)))
+        with st.form("settings.link_form", border=False, clear_on_submit=True):
+            code = (
+                st.text_input(context.t("settings.current_code"), type="password", key="settings.link_code")
+                if protected
+                else None
+            )
+            make, revoke = st.columns(2)
+            made = make.form_submit_button(context.t("settings.create_link"), icon=":material/link:")
+            revoked = revoke.form_submit_button(context.t("settings.revoke_links"), icon=":material/link_off:")
+        try:
+            if made:
+                token = access.create_link(store, project.id, code)
+                st.success(context.t("settings.link_made"))
+                st.code(f"?project={project.id}&link={token}", language=None)
+            if revoked:
+                notify(context.t("settings.links_revoked", count=access.revoke_links(store, project.id, code)))
+                st.rerun()
+        except CahierError as exc:
+            _access_refused(context, exc)
+
+
+def _delete(context: Context) -> None:
+    """Delete the project after an explicit confirmation (and its code, when it has one)."""
+    project = context.project
+    assert project is not None
+    protected = access.is_protected(context.store, project.id)
+    with st.container(border=True):
+        st.subheader(context.t("settings.delete"), anchor=False)
+        st.caption(context.t("settings.delete_intro"))
+        with st.form("settings.delete_form", border=False):
+            confirmed = st.checkbox(context.t("settings.delete_confirm"), key="settings.delete_confirm")
+            code = (
+                st.text_input(context.t("settings.current_code"), type="password", key="settings.delete_code")
+                if protected
+                else None
+            )
+            deleted = st.form_submit_button(
+                context.t("settings.delete_button"), type="primary", icon=":material/delete_forever:"
+            )
+        if not deleted:
+            return
+        if not confirmed:
+            st.error(context.t("settings.delete_unconfirmed"))
+            return
+        try:
+            access.check_code(context.store, project.id, code)
+            context.services.interview.close(project.id)  # its background worker stops after the queued work
+            context.store.delete_project(project.id)
+        except CahierError as exc:
+            _access_refused(context, exc)
+            return
+        open_project(None)
+        notify(context.t("settings.deleted", id=project.id))
+        st.switch_page(PAGE_FILES["projects"])

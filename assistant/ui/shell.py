@@ -3,6 +3,10 @@
 The URL is the source of truth: `?project=<id>&who=<stakeholder id>` reopens exactly the same interview after a
 refresh or from a shared link, because everything else is read from the store. Session state only mirrors the
 URL, so that the values survive page switches that drop the query string.
+
+A protected project opens only once this session gave its access code (the session keeps the code's current hash
+as proof, so a changed code locks it again), or through a stakeholder link (`?project=<id>&link=<token>`), which
+shows the interview page alone. Until then the page shows an unlock form and nothing of the project.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from functools import cached_property
 
 import streamlit as st
 
-from assistant.errors import CahierError, NotFoundError
+from assistant import access
+from assistant.errors import AccessDeniedError, CahierError, NotFoundError, TooManyAttemptsError
 from assistant.interview import Coverage, TurnResult
 from assistant.schemas import Language, Project, SectionId, Speaker, Stakeholder, Turn
 from assistant.store import Store
@@ -23,11 +28,16 @@ from assistant.ui.services import Services, get_services
 PROJECT_PARAM = "project"
 SPEAKER_PARAM = "who"
 LANGUAGE_PARAM = "lang"
+LINK_PARAM = "link"
 
 _PROJECT_KEY = "cahier.project"
 _SPEAKER_KEY = "cahier.speaker"
 _CONTEXT_KEY = "cahier.context"
 _NOTICE_KEY = "cahier.notice"
+_UNLOCKED_KEY = "cahier.unlocked"
+"""{project id: hash of its access code when this session gave it}: the session's proof for protected projects."""
+_LINK_KEY = "cahier.link"
+"""(project id, token) of the stakeholder link this session was opened with: it sees the interview page only."""
 FRESH_QUESTION_KEY = "cahier.fresh_question"
 """The question turn just asked in this session: the chat page streams it once."""
 TURN_RESULTS_KEY = "cahier.turn_results"
@@ -60,6 +70,10 @@ class Context:
     language: Language
     stakeholders: list[Stakeholder] = field(default_factory=list)
     speaker: Stakeholder | None = None
+    locked_project_id: str | None = None
+    """A protected project asked for (by the URL or a click) whose code this session has not given."""
+    link_only: bool = False
+    """Opened through a stakeholder link: read the interview and answer, nothing else."""
 
     @property
     def store(self) -> Store:
@@ -95,6 +109,7 @@ def open_project(project_id: str | None) -> None:
     """Make `project_id` the open project (None closes it); the URL follows."""
     st.session_state.pop(_SPEAKER_KEY, None)
     st.query_params.pop(SPEAKER_PARAM, None)
+    st.query_params.pop(LINK_PARAM, None)
     if project_id is None:
         st.session_state.pop(_PROJECT_KEY, None)
         st.query_params.pop(PROJECT_PARAM, None)
@@ -135,18 +150,58 @@ def ui_language() -> Language:
     return Language.EN if st.query_params.get(LANGUAGE_PARAM) == "en" else Language.FR
 
 
+def grant_access(project_id: str, code_hash: str | None) -> None:
+    """Remember that this session gave the project's code (`code_hash` is what `access.check_code` returned)."""
+    if code_hash is not None:
+        st.session_state.setdefault(_UNLOCKED_KEY, {})[project_id] = code_hash
+
+
+def has_access(store: Store, project_id: str) -> bool:
+    """True for an unprotected project or one whose current code this session gave."""
+    stored = store.get_access_hash(project_id)
+    return stored is None or st.session_state.get(_UNLOCKED_KEY, {}).get(project_id) == stored
+
+
+def _access_mode(store: Store, project_id: str) -> str:
+    """``full``, ``link`` (a live stakeholder link for this project) or ``locked``."""
+    held = st.session_state.get(_LINK_KEY)
+    token = st.query_params.get(LINK_PARAM) or (held[1] if held and held[0] == project_id else None)
+    if token:
+        try:
+            access.check_link(store, project_id, token)
+        except AccessDeniedError:
+            st.session_state.pop(_LINK_KEY, None)
+            st.query_params.pop(LINK_PARAM, None)
+            notify(t("access.bad_link", ui_language()), "error")
+        else:
+            st.session_state[_LINK_KEY] = (project_id, token)
+            if st.query_params.get(LINK_PARAM) != token:
+                st.query_params[LINK_PARAM] = token
+            return "link"
+    return "full" if has_access(store, project_id) else "locked"
+
+
 def prepare() -> Context:
     """Read the services, the project and the speaker for this run, keeping URL and session state in step."""
     services = get_services()
     project_id = st.query_params.get(PROJECT_PARAM) or st.session_state.get(_PROJECT_KEY)
     project = None
+    mode = "full"
     if project_id:
         try:
             project = services.store.get_project(project_id)
         except NotFoundError:
             notify(t("project.missing", ui_language(), id=project_id), "warning")
             open_project(None)
-    if project is None:
+    if project is not None:
+        mode = _access_mode(services.store, project.id)
+    if project is not None and mode == "locked":
+        # Nothing of the project is read or written (not even its first question) before the code is given.
+        st.session_state[_PROJECT_KEY] = project.id
+        if st.query_params.get(PROJECT_PARAM) != project.id:
+            st.query_params[PROJECT_PARAM] = project.id
+        context = Context(services, None, ui_language(), locked_project_id=project.id)
+    elif project is None:
         context = Context(services, None, ui_language())
     else:
         if st.query_params.get(PROJECT_PARAM) != project.id:
@@ -159,7 +214,7 @@ def prepare() -> Context:
             choose_speaker(speaker.id)
         elif speaker_id:
             choose_speaker(None)
-        context = Context(services, project, project.language, stakeholders, speaker)
+        context = Context(services, project, project.language, stakeholders, speaker, link_only=mode == "link")
         if not context.turns:  # a project just opened: its first question is asked once, whatever the page
             remember_question(services.interview.start(project.id))
             context.__dict__.pop("turns", None)
@@ -175,10 +230,11 @@ def page_context() -> Context:
 def navigation(context: Context) -> st.Page:
     """Register the pages (all of them always, so `st.switch_page` works) and return the one to run.
 
-    Without an open project the menu is hidden and the project picker is the default page.
+    Without an open project the menu is hidden and the project picker is the default page. A stakeholder link
+    registers the interview page alone: no other page can be reached, even by its URL.
     """
-    order = ["chat", "requirements", "draft", "export", "settings", "projects"]
-    default = "chat" if context.project else "projects"
+    order = ["chat"] if context.link_only else ["chat", "requirements", "draft", "export", "settings", "projects"]
+    default = "chat" if context.project or context.locked_project_id else "projects"
     pages = [
         st.Page(
             PAGE_FILES[name],
@@ -189,16 +245,41 @@ def navigation(context: Context) -> st.Page:
         )
         for name in order
     ]
-    return st.navigation(pages, position="top" if context.project else "hidden")
+    visible = context.project is not None and not context.link_only
+    return st.navigation(pages, position="top" if visible else "hidden")
 
 
 def require_project(context: Context) -> Project:
-    """The open project, or a prompt to choose one and the end of this page's run."""
+    """The open project, or the unlock form of a protected one, or a prompt to choose one; then the run ends."""
+    if context.locked_project_id is not None:
+        unlock_form(context)
+        st.stop()
     if context.project is None:
         st.info(context.t("project.needed"))
         st.page_link(PAGE_FILES["projects"], label=context.t("project.go"), icon=_PAGE_ICONS["projects"])
         st.stop()
     return context.project
+
+
+def unlock_form(context: Context) -> None:
+    """Ask for a protected project's code; shows its id only, never its name or content."""
+    project_id = context.locked_project_id
+    assert project_id is not None
+    st.title(context.t("access.locked_title"), anchor=False)
+    st.caption(context.t("access.locked_intro", id=project_id))
+    with st.form("access.unlock", border=True):
+        code = st.text_input(context.t("access.code"), type="password", max_chars=access.MAX_CODE_LENGTH)
+        if st.form_submit_button(context.t("access.unlock"), type="primary", icon=":material/lock_open:"):
+            try:
+                proof = access.check_code(context.store, project_id, code)
+            except TooManyAttemptsError as exc:
+                st.error(context.t("access.too_many", minutes=max(1, -(-exc.retry_after_s // 60))))
+            except AccessDeniedError:
+                st.error(context.t("access.wrong_code"))
+            else:
+                grant_access(project_id, proof)
+                st.rerun()
+    st.button(context.t("access.other_project"), icon=":material/swap_horiz:", on_click=open_project, args=(None,))
 
 
 # -- sidebar ---------------------------------------------------------------------------------------------
@@ -221,6 +302,9 @@ def _project_card(context: Context) -> None:
     details = [display.text(project.company)] if project.company else []
     details.append(context.t(f"language.{project.language.value}"))
     st.caption(" · ".join(details))
+    if context.link_only:
+        st.caption(context.t("access.link_mode"))
+        return
     st.button(
         context.t("sidebar.change_project"),
         key="sidebar.change_project",

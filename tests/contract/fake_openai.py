@@ -22,6 +22,8 @@ class Canned:
     stream: list[str] | None = None
     delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    echo_authorization: bool = False
+    """Replace `{authorization}` in the body with the request's Authorization header, as careless servers do."""
 
 
 def completion(
@@ -47,6 +49,13 @@ def completion(
 
 def error(status: int, message: str, **headers: str) -> Canned:
     return Canned(status=status, body={"error": {"message": message, "type": "test", "code": status}}, headers=headers)
+
+
+def error_echoing_key(status: int, message: str = "Incorrect API key provided: {authorization}") -> Canned:
+    """An error whose body repeats the credentials the client sent (some proxies and servers do)."""
+    canned = error(status, message)
+    canned.echo_authorization = True
+    return canned
 
 
 def streamed(pieces: list[str]) -> Canned:
@@ -102,6 +111,9 @@ class FakeOpenAIServer:
                         self.wfile.write(b"data: [DONE]\n\n")
                         return
                     payload = canned.body if isinstance(canned.body, bytes) else json.dumps(canned.body).encode()
+                    if canned.echo_authorization:
+                        sent = json.dumps(outer.headers[-1].get("authorization", ""))[1:-1].encode()
+                        payload = payload.replace(b"{authorization}", sent)
                     self.send_response(canned.status)
                     self.send_header("content-type", "application/json")
                     self.send_header("content-length", str(len(payload)))

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from assistant.errors import AccessDeniedError
 from assistant.schemas import Speaker
 from assistant.store import Store
 
@@ -119,3 +120,109 @@ def test_importing_the_package_loads_no_vendor():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+CODE = "s3cret access code"
+
+
+def _protected_project(cli_env) -> tuple[str, Store]:
+    """A project with a person, an answer, a requirement (two versions) and a draft section, then protected."""
+    from assistant.schemas import Requirement
+
+    project_id = _project_id(runner.invoke(app, ["projects", "create", "Confidential CRM", "--company", "Acme"]).output)
+    store = Store(f"sqlite:///{cli_env / 'cahier.db'}")
+    person = store.add_stakeholder(project_id, "Alice", "DSI")
+    store.append_turn(project_id, Speaker.STAKEHOLDER, "Budget secret : 80 k€.", "fr", stakeholder_id=person.id)
+    requirement = Requirement(id=store.new_id(project_id, Requirement), statement="Le CRM doit suivre les devis")
+    store.save_object(project_id, requirement, changed_by=person.id, turn_id=1)
+    store.save_object(project_id, requirement.model_copy(update={"moscow": "must"}), changed_by="Bob")
+    store.append_section_version(project_id, "budget", "80 k€", state="generated", author="cahier")
+    protected = runner.invoke(app, ["projects", "protect", project_id], input=f"{CODE}\n{CODE}\n")
+    assert protected.exit_code == 0, protected.output
+    return project_id, store
+
+
+def test_a_protected_project_reveals_nothing_without_its_code(cli_env):
+    """Without `--code` every reading command fails with exit 1 and a hint; the name and answers never show."""
+    project_id, store = _protected_project(cli_env)
+    for path in cli_env.glob("cahier.db*"):  # the database and its WAL
+        assert CODE.encode() not in path.read_bytes()
+    listed = runner.invoke(app, ["projects", "list"])
+    assert project_id in listed.output and "(protected)" in listed.output
+    assert "Confidential" not in listed.output and "Acme" not in listed.output
+    for command in (
+        ["export", project_id, "--format", "md"],
+        ["draft", project_id],
+        ["reextract", project_id],
+        ["projects", "delete", project_id, "--yes"],
+        ["projects", "link", project_id],
+    ):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1, command
+        assert "protected by an access code" in result.output and "CAHIER_ACCESS_CODE" in result.output, command
+        assert "Confidential" not in result.output and "Budget secret" not in result.output, command
+    wrong = runner.invoke(app, ["export", project_id, "--format", "md", "--code", "not the code"])
+    assert wrong.exit_code == 1 and "wrong access code" in wrong.output
+    assert "Confidential" not in wrong.output
+    assert store.get_project(project_id).name == "Confidential CRM"  # nothing was deleted on the way
+
+
+def test_the_code_opens_the_project_by_option_or_environment(cli_env, monkeypatch):
+    """The right code, given with `--code` or `CAHIER_ACCESS_CODE`, lets the export through."""
+    project_id, _ = _protected_project(cli_env)
+    by_option = runner.invoke(app, ["export", project_id, "--format", "md", "--code", CODE])
+    assert by_option.exit_code == 0, by_option.output
+    assert "Le CRM doit suivre les devis" in by_option.output
+    monkeypatch.setenv("CAHIER_ACCESS_CODE", CODE)
+    by_env = runner.invoke(app, ["export", project_id, "--format", "md"])
+    assert by_env.exit_code == 0 and by_env.output == by_option.output
+
+
+def test_too_many_wrong_codes_lock_the_command_line(cli_env):
+    """After five wrong codes even the right one is refused, with the time to wait."""
+    project_id, _ = _protected_project(cli_env)
+    for _ in range(5):
+        assert runner.invoke(app, ["export", project_id, "--code", "a wrong code"]).exit_code == 1
+    locked = runner.invoke(app, ["export", project_id, "--code", CODE])
+    assert locked.exit_code == 1
+    assert "too many wrong access codes" in locked.output and "try again in 15 minute(s)" in locked.output
+
+
+def test_unprotect_and_links(cli_env):
+    """`link` prints a working token once, `link --revoke` kills it, `unprotect` opens the project."""
+    from assistant import access
+
+    project_id, store = _protected_project(cli_env)
+    made = runner.invoke(app, ["projects", "link", project_id, "--code", CODE])
+    assert made.exit_code == 0, made.output
+    token = made.output.split("&link=")[1].split()[0]
+    access.check_link(store, project_id, token)
+    revoked = runner.invoke(app, ["projects", "link", project_id, "--revoke", "--code", CODE])
+    assert revoked.exit_code == 0 and "Revoked 1 link(s)" in revoked.output
+    with pytest.raises(AccessDeniedError):
+        access.check_link(store, project_id, token)
+    assert runner.invoke(app, ["projects", "unprotect", project_id, "--code", "wrong code!"]).exit_code == 1
+    assert runner.invoke(app, ["projects", "unprotect", project_id, "--code", CODE]).exit_code == 0
+    assert "Confidential CRM" in runner.invoke(app, ["projects", "list"]).output
+
+
+def test_export_delete_import_restores_a_protected_project_without_its_code(cli_env, tmp_path):
+    """JSON export → delete → import gives back the same rows; the export holds no hash and the import is open."""
+    project_id, store = _protected_project(cli_env)
+    before = store.export_rows(project_id)
+    out = tmp_path / "p.json"
+    assert runner.invoke(app, ["export", project_id, "--out", str(out), "--code", CODE]).exit_code == 0
+    text = out.read_text()
+    assert "argon2" not in text
+    assert set(json.loads(text)["tables"]).isdisjoint({"project_access", "access_links", "access_failures"})
+    refused = runner.invoke(app, ["projects", "delete", project_id], input="y\n")
+    assert refused.exit_code == 1  # no code, no deletion (and no prompt showing the name)
+    deleted = runner.invoke(app, ["projects", "delete", project_id, "--code", CODE], input="y\n")
+    assert deleted.exit_code == 0, deleted.output
+    imported = runner.invoke(app, ["import", str(out)])
+    assert imported.exit_code == 0 and "no access code" in imported.output
+    after = store.export_rows(project_id)
+    for table in ("turns", "objects", "object_versions", "section_versions"):
+        assert after[table] == before[table] and before[table], table
+    assert after == before
+    assert store.get_access_hash(project_id) is None

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from assistant.errors import InputError, NotFoundError, StaleWriteError, StoreError
+from assistant.errors import AccessDeniedError, InputError, NotFoundError, StaleWriteError, StoreError
 from assistant.schemas import MAX_TURN_CHARS, Conflict, Objective, Requirement, SectionState, Speaker
 from assistant.store import SCHEMA_VERSION, Store
 
@@ -277,12 +277,76 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path):
     with store.engine.begin() as conn:  # turn the file back into a version-1 database
         conn.exec_driver_sql("ALTER TABLE turns DROP COLUMN meta")
         conn.exec_driver_sql("DROP TABLE extractions")
-        conn.exec_driver_sql("DELETE FROM schema_version WHERE version = 2")
+        for table in ("project_access", "access_links", "access_failures"):
+            conn.exec_driver_sql(f"DROP TABLE {table}")
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version >= 2")
     store.close()
     upgraded = Store(url)
-    assert upgraded.schema_version() == SCHEMA_VERSION == 2
+    assert upgraded.schema_version() == SCHEMA_VERSION
     assert upgraded.list_turns(project.id)[0].text == "Bonjour"
     upgraded.append_turn(project.id, Speaker.ASSISTANT, "Suite", "fr", meta={"slot": "company.identity"})
     assert upgraded.list_turns(project.id)[1].meta == {"slot": "company.identity"}
     upgraded.log_extraction(project.id, 2, "done", data={"n": 1})
     assert upgraded.extraction_states(project.id)[2]["status"] == "done"
+
+
+def test_a_version_2_database_gains_the_access_tables(tmp_path):
+    """A database written before access codes is migrated to v3 in place: data intact, projects unprotected."""
+    from assistant import access
+
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    store = Store(url)
+    project = store.create_project("Old")
+    store.append_turn(project.id, Speaker.ASSISTANT, "Bonjour", "fr")
+    with store.engine.begin() as conn:  # turn the file back into a version-2 database
+        for table in ("project_access", "access_links", "access_failures"):
+            conn.exec_driver_sql(f"DROP TABLE {table}")
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version = 3")
+    store.close()
+    upgraded = Store(url)
+    assert upgraded.schema_version() == SCHEMA_VERSION == 3
+    assert upgraded.list_turns(project.id)[0].text == "Bonjour"
+    assert not access.is_protected(upgraded, project.id)
+    access.set_code(upgraded, project.id, "a long enough code")
+    assert access.check_code(upgraded, project.id, "a long enough code") is not None
+
+
+def test_deleting_a_project_leaves_no_row_with_its_id_in_any_table(any_store):
+    """Every table of the schema is checked: the deleted project's rows are gone, the other project's remain."""
+    from sqlalchemy import func, select
+
+    from assistant import access
+    from assistant.store import metadata, projects
+
+    keep = any_store.create_project("Keep")
+    gone = any_store.create_project("Gone")
+    for project in (keep, gone):
+        person = any_store.add_stakeholder(project.id, "Alice")
+        turn = any_store.append_turn(project.id, Speaker.STAKEHOLDER, "Bonjour", "fr", stakeholder_id=person.id)
+        any_store.save_object(project.id, _req(any_store, project.id), changed_by=person.id)
+        any_store.append_section_version(project.id, "company", "text", state="generated", author="cahier")
+        any_store.log_extraction(project.id, turn.id, "done", data={})
+        any_store.record_usage(project.id, purpose="extract", model="m", prompt_tokens=10)
+        access.set_code(any_store, project.id, "a long enough code")
+        access.create_link(any_store, project.id, "a long enough code")
+        with pytest.raises(AccessDeniedError):
+            access.check_code(any_store, project.id, "a wrong code!")
+
+    def counts(project_id: str) -> dict[str, int]:
+        with any_store.engine.connect() as conn:
+            return {
+                table.name: conn.execute(
+                    select(func.count())
+                    .select_from(table)
+                    .where((table.c.id if table is projects else table.c.project_id) == project_id)
+                ).scalar()
+                for table in metadata.sorted_tables
+                if table is projects or "project_id" in table.c
+            }
+
+    owned = {table.name for table in metadata.sorted_tables if "project_id" in table.c} | {"projects"}
+    assert set(counts(gone.id)) == owned and len(owned) == 12  # a new table must be added to this test's data
+    assert all(counts(gone.id).values())  # every table held a row of the project before the delete
+    any_store.delete_project(gone.id)
+    assert counts(gone.id) == dict.fromkeys(owned, 0)
+    assert all(counts(keep.id).values())
