@@ -1,0 +1,342 @@
+"""Score a replayed project against a transcript's gold: matches, field accuracy, values, coverage and traps.
+
+Statements are matched by meaning, not wording: each gold statement and each extracted one is embedded with the
+project's own embedding model, and a one-to-one assignment (Hungarian algorithm) pairs them so as to maximise the
+total similarity, keeping only pairs at or above `MATCH_THRESHOLD`. One extracted requirement can therefore
+never count for two gold ones, and two near-identical extractions count once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from assistant.embeddings import cosine_matrix
+from assistant.evaluation.runner import Run
+from assistant.interview import InterviewState
+from assistant.plan import default_plan
+from assistant.schemas import (
+    Conflict,
+    Constraint,
+    ConstraintKind,
+    DatePrecision,
+    Objective,
+    OpenQuestion,
+    Requirement,
+    Speaker,
+    UseCase,
+)
+
+MATCH_THRESHOLD = 0.7
+"""Cosine similarity (multilingual USE v3) from which an extracted statement may match a gold one.
+
+Measured on hand-made pairs (tests/unit/test_evaluation.py): two different needs on the same CRM topic ("send
+quotes for e-signature" / "generate quotes from the price book") score up to 0.66, close rewordings of one need
+0.75-0.9. Loose paraphrases that share few words ("single sign-on through Okta" / "log in with Okta SSO", 0.37)
+fall below, so scores are a lower bound: a miss is read in the report's pairs, never hidden by a lenient match.
+"""
+
+REQUIREMENT_FIELDS = ("kind", "category", "moscow", "horizon", "section", "source_turns")
+SINGULAR_CONSTRAINTS = (ConstraintKind.BUDGET.value, ConstraintKind.DEADLINE.value)
+
+
+@dataclass(frozen=True)
+class Matching:
+    """A one-to-one pairing of gold items with predicted items."""
+
+    gold: int
+    predicted: int
+    pairs: tuple[tuple[int, int, float], ...]
+    """(gold index, predicted index, similarity)."""
+
+    @property
+    def precision(self) -> float:
+        return len(self.pairs) / self.predicted if self.predicted else (1.0 if not self.gold else 0.0)
+
+    @property
+    def recall(self) -> float:
+        return len(self.pairs) / self.gold if self.gold else (1.0 if not self.predicted else 0.0)
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "gold": self.gold,
+            "predicted": self.predicted,
+            "matched": len(self.pairs),
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
+
+
+def assign(similarity: np.ndarray, threshold: float = MATCH_THRESHOLD) -> Matching:
+    """Pair rows (gold) with columns (predicted) one-to-one, maximising similarity over pairs >= `threshold`."""
+    gold, predicted = similarity.shape
+    if not gold or not predicted:
+        return Matching(gold, predicted, ())
+    # Pairs under the threshold are worth nothing, so the assignment never trades a good pair for a bad one.
+    gain = np.where(similarity >= threshold, similarity, 0.0)
+    rows, cols = linear_sum_assignment(gain, maximize=True)
+    pairs = tuple(
+        (int(r), int(c), round(float(similarity[r, c]), 4)) for r, c in zip(rows, cols, strict=True) if gain[r, c] > 0
+    )
+    return Matching(gold, predicted, pairs)
+
+
+def match_texts(gold: Sequence[str], predicted: Sequence[str], threshold: float = MATCH_THRESHOLD) -> Matching:
+    """Match statements by embedding similarity and one-to-one assignment."""
+    if not gold or not predicted:
+        return Matching(len(gold), len(predicted), ())
+    return assign(cosine_matrix(list(gold), list(predicted)), threshold)
+
+
+def date_agrees(expected: dict[str, Any], value: Any) -> bool:
+    """Whether an extracted date falls in the gold period: same day, month, quarter or year as the gold says."""
+    if value is None:
+        return False
+    gold = _as_date(expected["value"])
+    precision = DatePrecision(expected.get("precision", "day"))
+    if precision is DatePrecision.DAY:
+        return value == gold
+    if value.year != gold.year:
+        return False
+    if precision is DatePrecision.MONTH:
+        return value.month == gold.month
+    if precision is DatePrecision.QUARTER:
+        return (value.month - 1) // 3 == (gold.month - 1) // 3
+    return True
+
+
+def money_agrees(expected: dict[str, Any], money: Any) -> bool:
+    """Whether an extracted amount has the gold amount, currency and tax basis."""
+    if money is None:
+        return False
+    return (
+        float(money.amount) == float(expected["amount"])
+        and money.currency == expected["currency"]
+        and money.tax_basis.value == expected.get("tax_basis", "unspecified")
+    )
+
+
+def score_run(run: Run) -> dict[str, Any]:
+    """Everything the report shows for one replayed transcript."""
+    store, project_id, gold = run.store, run.project_id, run.transcript.gold
+    objects = store.list_all_objects(project_id)
+    requirements: list[Requirement] = objects["requirement"]
+    turns = lambda obj: sorted(n for n in map(run.turn_number, obj.source_turn_ids) if n is not None)  # noqa: E731
+
+    req_match = match_texts([g["statement"] for g in gold.requirements], [r.statement for r in requirements])
+    fields = _field_accuracy(gold.requirements, requirements, req_match, turns)
+
+    objectives: list[Objective] = objects["objective"]
+    obj_match = match_texts([g["statement"] for g in gold.objectives], [o.statement for o in objectives])
+
+    constraints: list[Constraint] = objects["constraint"]
+    con_match = _match_constraints(gold.constraints, constraints)
+    values = _constraint_values(gold.constraints, constraints, con_match)
+
+    use_cases: list[UseCase] = objects["usecase"]
+    uc_match = match_texts([_use_case_text(g) for g in gold.use_cases], [_use_case_text(u) for u in use_cases])
+
+    questions: list[OpenQuestion] = objects["openquestion"]
+    oq_match = _match_exact([g["slot"] for g in gold.open_questions], [q.slot or "" for q in questions])
+
+    conflicts: list[Conflict] = objects["conflict"]
+    kinds = {c.id: c.kind.value for c in constraints}
+    conflict_subjects = [next((kinds[i] for i in c.object_ids if i in kinds), "") for c in conflicts]
+    cf_match = _match_exact([g["subject"] for g in gold.conflicts], conflict_subjects)
+
+    coverage = {s.value: c.value for s, c in InterviewState(store, default_plan(), project_id).coverage().items()}
+    agreement = sum(coverage.get(s) == v for s, v in gold.coverage.items()) / len(gold.coverage)
+
+    traps = [_check_trap(run, trap.kind, trap.turn, trap.expect) for trap in gold.traps]
+    return {
+        "id": run.transcript.id,
+        "language": run.transcript.language.value,
+        "model": run.model,
+        "requirements": req_match.summary(),
+        "requirement_pairs": [
+            {"gold": gold.requirements[g]["statement"], "extracted": requirements[p].statement, "similarity": s}
+            for g, p, s in req_match.pairs
+        ],
+        "missed_requirements": [
+            g["statement"] for i, g in enumerate(gold.requirements) if i not in {p[0] for p in req_match.pairs}
+        ],
+        "extra_requirements": [
+            r.statement for i, r in enumerate(requirements) if i not in {p[1] for p in req_match.pairs}
+        ],
+        "fields": fields,
+        "objectives": obj_match.summary(),
+        "constraints": con_match.summary(),
+        "constraint_values": values,
+        "use_cases": uc_match.summary(),
+        "open_questions": oq_match.summary(),
+        "conflicts": cf_match.summary(),
+        "coverage": {"agreement": round(agreement, 4), "predicted": coverage, "gold": dict(gold.coverage)},
+        "traps": traps,
+        "trap_pass_rate": round(sum(t["passed"] for t in traps) / len(traps), 4),
+        "model_use": _model_use(run),
+    }
+
+
+def _as_date(value: Any) -> Any:
+    from datetime import date
+
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _field_accuracy(
+    gold: list[dict[str, Any]], predicted: list[Requirement], matching: Matching, turns: Callable[[Any], list[int]]
+) -> dict[str, float | None]:
+    """Share of matched pairs whose field agrees with the gold, per field (None when nothing matched)."""
+    if not matching.pairs:
+        return dict.fromkeys(REQUIREMENT_FIELDS)
+    hits: Counter[str] = Counter()
+    for g, p, _ in matching.pairs:
+        expected, got = gold[g], predicted[p]
+        hits["kind"] += got.kind.value == expected["kind"]
+        hits["category"] += (got.category.value if got.category else None) == expected.get("category")
+        hits["moscow"] += got.moscow.value == expected["moscow"]
+        hits["horizon"] += (got.horizon.value if got.horizon else None) == expected.get("horizon")
+        hits["section"] += got.section.value == expected["section"]
+        hits["source_turns"] += turns(got) == sorted(expected["source_turns"])
+    return {name: round(hits[name] / len(matching.pairs), 4) for name in REQUIREMENT_FIELDS}
+
+
+def _match_constraints(gold: list[dict[str, Any]], predicted: list[Constraint]) -> Matching:
+    """Constraints pair within a kind; a budget or deadline is one fact per project, so kind alone pairs it."""
+    if not gold or not predicted:
+        return Matching(len(gold), len(predicted), ())
+    similarity = cosine_matrix([g["statement"] for g in gold], [c.statement for c in predicted])
+    for i, expected in enumerate(gold):
+        for j, constraint in enumerate(predicted):
+            if constraint.kind.value != expected["kind"]:
+                similarity[i, j] = 0.0
+            elif expected["kind"] in SINGULAR_CONSTRAINTS:
+                similarity[i, j] = 1.0
+    return assign(similarity)
+
+
+def _constraint_values(gold: list[dict[str, Any]], predicted: list[Constraint], matching: Matching) -> dict[str, Any]:
+    """Amounts (amount, currency, tax basis) and dates (at the gold's precision) of the gold constraints.
+
+    A gold value with no matching constraint counts as wrong: the value was not captured.
+    """
+    paired = {g: predicted[p] for g, p, _ in matching.pairs}
+    checked = exact = 0
+    misses = []
+    for index, expected in enumerate(gold):
+        got = paired.get(index)
+        for name, agrees in (("money", money_agrees), ("due", date_agrees)):
+            if name not in expected:
+                continue
+            checked += 1
+            value = getattr(got, name) if got else None
+            if agrees(expected[name], value):
+                exact += 1
+            else:
+                misses.append({"statement": expected["statement"], "expected": expected[name], "got": _plain(value)})
+    return {
+        "checked": checked,
+        "exact": exact,
+        "accuracy": round(exact / checked, 4) if checked else None,
+        "misses": misses,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+
+def _use_case_text(use_case: Any) -> str:
+    get = use_case.get if isinstance(use_case, dict) else lambda name, default="": getattr(use_case, name, default)
+    return ". ".join([get("title", ""), get("goal", "") or "", *(get("steps", []) or [])])
+
+
+def _match_exact(gold: list[str], predicted: list[str]) -> Matching:
+    """One-to-one pairing of equal labels (slots, conflict subjects)."""
+    similarity = np.zeros((len(gold), len(predicted)))
+    for i, label in enumerate(gold):
+        similarity[i] = [1.0 if label == other else 0.0 for other in predicted]
+    return assign(similarity, threshold=1.0)
+
+
+def _changes_at(run: Run, number: int) -> list[tuple[str, str, str]]:
+    """(object kind, object id, change) of every object version written from transcript turn `number`."""
+    turn_id = run.turn_ids[number]
+    changes = []
+    for kind, items in run.store.list_all_objects(run.project_id).items():
+        for obj in items:
+            for version in run.store.object_history(run.project_id, obj.id):
+                if version.turn_id == turn_id:
+                    changes.append((kind, obj.id, version.change))
+    return changes
+
+
+def _check_trap(run: Run, kind: str, number: int, expect: str) -> dict[str, Any]:
+    """Apply the rule a trap tests (see docs/transcript-format.md) and say what went wrong if it failed."""
+    store, project_id, turn_id = run.store, run.project_id, run.turn_ids[number]
+    objects = store.list_all_objects(project_id)
+    changes = _changes_at(run, number)
+    spec_changes = [c for c in changes if c[0] in ("requirement", "objective", "constraint", "usecase")]
+    extraction = store.extraction_states(project_id).get(turn_id, {})
+    problems: list[str] = []
+    if kind in ("correction", "conflict"):
+        cited = [c for c in objects["conflict"] if turn_id in c.source_turn_ids]
+        touched = [c for c in objects["constraint"] if turn_id in c.source_turn_ids]
+        if kind == "correction":
+            if cited:
+                problems.append("a conflict was opened instead of a correction")
+            if not touched:
+                problems.append("no constraint was updated from this turn")
+            elif len(store.object_history(project_id, touched[0].id)) < 2:
+                problems.append("the constraint has no earlier version (history lost or never corrected)")
+        else:
+            if not cited:
+                problems.append("no conflict cites this turn")
+            if any(c[0] == "constraint" and c[2] == "updated" for c in changes):
+                problems.append("the first value was overwritten")
+    elif kind == "dont_know":
+        if not any(turn_id in q.source_turn_ids for q in objects["openquestion"]):
+            problems.append("no open question was recorded")
+        if any(u["turn_id"] == turn_id for u in store.list_usage(project_id)):
+            problems.append("a model call was made")
+        if spec_changes:
+            problems.append(f"the specification changed: {sorted({c[1] for c in spec_changes})}")
+    elif kind == "injection":
+        if spec_changes:
+            problems.append(f"the specification changed: {sorted({c[1] for c in spec_changes})}")
+    elif kind == "off_topic":
+        if extraction.get("status") != "done":
+            problems.append(f"extraction did not complete ({extraction.get('status', 'none')})")
+        if spec_changes:
+            problems.append(f"something was extracted: {sorted({c[1] for c in spec_changes})}")
+    return {"kind": kind, "turn": number, "expect": expect, "passed": not problems, "problems": problems}
+
+
+def _model_use(run: Run) -> dict[str, Any]:
+    """Model calls and tokens per answered turn, latency, and failures by error type."""
+    usage = run.store.list_usage(run.project_id)
+    answers = sum(1 for t in run.store.list_turns(run.project_id) if t.speaker is Speaker.STAKEHOLDER) or 1
+    failures: Counter[str] = Counter()
+    for state in run.store.extraction_states(run.project_id).values():
+        if state["status"] == "failed":
+            failures[(state["error"] or "error").split(":", 1)[0]] += 1
+    latencies = sorted(u["latency_ms"] for u in usage if u["ok"])
+    return {
+        "calls": len(usage),
+        "calls_per_turn": round(len(usage) / answers, 3),
+        "prompt_tokens_per_turn": round(sum(u["prompt_tokens"] for u in usage) / answers, 1),
+        "completion_tokens_per_turn": round(sum(u["completion_tokens"] for u in usage) / answers, 1),
+        "median_latency_ms": latencies[len(latencies) // 2] if latencies else None,
+        "failures": dict(failures),
+    }
