@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=2, ge=0, le=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    @field_validator("data_dir", "model_cache", "chroma_path", mode="before")
+    @classmethod
+    def _directory(cls, value: object, info: ValidationInfo) -> object:
+        # An empty value means "unset", as for the URLs below; `Path("")` would silently be the working directory.
+        if isinstance(value, str) and not value.strip():
+            return _DIRECTORY_DEFAULTS[info.field_name]()
+        if isinstance(value, str | Path):
+            path = Path(value)
+            existing = next((p for p in (path, *path.parents) if p.exists()), None)
+            if existing is not None and not existing.is_dir():
+                raise ValueError(f"`{existing}` is a file, not a directory; point it at a directory Cahier can use")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_engine(cls, value: str | None) -> str | None:
@@ -104,6 +117,9 @@ class Settings(BaseSettings):
             return "openai"
         return "local"
 
+
+_DIRECTORY_DEFAULTS = {"data_dir": _default_data_dir, "model_cache": _default_model_cache, "chroma_path": lambda: None}
+"""What an empty directory variable stands for: the same as leaving it unset."""
 
 _ENV_NAMES = {
     "openai_api_key": "OPENAI_API_KEY",

@@ -56,6 +56,12 @@ def read_bundle(path: Path) -> ProjectBundle:
         raise InputError(
             "import file", f"{str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from exc
+    except RecursionError as exc:  # `[[[[…` thousands deep: no export nests beyond a few levels
+        raise InputError(
+            "import file", f"{str(path)!r} is not a Cahier project export: its JSON nests too deeply"
+        ) from exc
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts (`int_max_str_digits`)
+        raise InputError("import file", f"{str(path)!r} is not a Cahier project export: {exc}") from exc
     try:
         bundle = ProjectBundle.model_validate(raw)
         _check_rows(bundle.tables)

@@ -1,0 +1,87 @@
+"""A process killed with SIGKILL in the middle of an extraction loses no word, and the turn is extracted later."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.interview import Interview
+from assistant.schemas import Requirement, Speaker
+from assistant.store import Store
+from assistant.testing import ScriptedChatModel
+from assistant.testing import turn_findings as findings
+from tests.reliability.invariants import assert_intact, snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSWER = "Nos 40 commerciaux doivent saisir leurs comptes rendus de visite sur mobile, même hors connexion. 📱"
+STATEMENT = "Les commerciaux doivent saisir un compte rendu de visite sur mobile"
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, deadline: float) -> str:
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith(marker):
+            return line.strip()
+        if not line and process.poll() is not None:
+            raise AssertionError(f"the child exited ({process.returncode}) before {marker!r}: {process.stderr.read()}")
+    raise AssertionError(f"no {marker!r} from the child in time")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_sigkill_during_extraction_keeps_the_answer_and_reextract_recovers_it(tmp_path: Path):
+    """Kill -9 while the model is answering: the answer is stored with its text intact, its extraction is not
+    done, every earlier row is unchanged, and `reextract` in a new process extracts it."""
+    db = tmp_path / "cahier.db"
+    store = Store(f"sqlite:///{db}")
+    project = store.create_project("CRM Acme", language="fr", company="Acme")
+    person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
+    Interview(store, ScriptedChatModel()).start(project.id)
+    before = snapshot(store, project.id)
+    store.close()
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.blocked_turn", str(db), project.id, person.id, ANSWER],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        stored = _read_until(process, "STORED", deadline)
+        _read_until(process, "EXTRACTING", deadline)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    turn_id = int(stored.split()[1])
+
+    store = Store(f"sqlite:///{db}")
+    try:
+        after = snapshot(store, project.id)
+        assert_intact(before, after, new_turns=2)
+        answer = store.get_turn(project.id, turn_id)
+        assert (answer.speaker, answer.stakeholder_id, answer.text) == (Speaker.STAKEHOLDER, person.id, ANSWER)
+        assert answer.text.encode("utf-8") == ANSWER.encode("utf-8")
+        assert store.extraction_states(project.id)[turn_id]["status"] != "done"
+        assert store.list_objects(project.id, Requirement) == []
+
+        model = ScriptedChatModel([findings(requirements=((STATEMENT, "must"),))])
+        outcomes = Interview(store, model).reextract(project.id)
+        assert [(o.turn_id, o.status) for o in outcomes] == [(turn_id, "done")]
+        assert ANSWER in model.calls[0].messages[-1].content  # the stored words are what the model was sent
+        assert [r.statement for r in store.list_objects(project.id, Requirement)] == [STATEMENT]
+        assert store.extraction_states(project.id)[turn_id]["status"] == "done"
+    finally:
+        store.close()
