@@ -16,7 +16,7 @@ from assistant.embeddings import embed_texts
 from assistant.knowledge import REPO_KNOWLEDGE_DIR, KnowledgeError, chunk_document, parse_document
 from assistant.retrieval import KnowledgeIndex, RetrievalError, _LexicalIndex, lexical_terms, open_index
 
-QUERIES = Path(__file__).resolve().parents[1] / "eval" / "retrieval_queries.yaml"
+EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
 
 
 def _doc(doc_id: str, lang: str, sections: str, body: str, tags: str = "") -> str:
@@ -195,6 +195,23 @@ def test_lexical_terms_meet_across_inflections():
     assert "the" not in lexical_terms("the reminders", "en")
 
 
+def test_french_terms_read_elisions_accents_lemmas_and_stopwords():
+    """French words meet across elision, accents, gender, number and conjugation; stopwords are dropped even
+    when only their lemma is listed; and words that merely look alike stay apart."""
+    assert lexical_terms("l'équipe", "fr") == lexical_terms("d’équipes", "fr") == lexical_terms("EQUIPE", "fr")
+    assert lexical_terms("jusqu'à qu'il n'y", "fr") == []
+    assert lexical_terms("aujourd'hui", "fr") == ["aujourd'hui"]  # not an elision: one word
+    assert lexical_terms("réversibilité", "fr") == lexical_terms("reversibilite", "fr")
+    assert lexical_terms("commerciale", "fr") == lexical_terms("commerciaux", "fr")
+    assert lexical_terms("informations conservées", "fr") == lexical_terms("information conserver", "fr")
+    assert lexical_terms("prospects", "fr") == lexical_terms("prospect", "fr")  # unknown to the lemmatiser
+    assert lexical_terms("Les une sont il faut", "fr") == []  # "les"→"le", "une"→"un", "sont"→"être"
+    # Near misses: derived words and different words sharing a stem's first letters stay distinct.
+    assert lexical_terms("conservation", "fr") != lexical_terms("conserver", "fr")
+    assert lexical_terms("comptable", "fr") != lexical_terms("compte", "fr")
+    assert lexical_terms("l'ERP", "fr") == ["erp"] and lexical_terms("lERP", "fr") == ["lerp"]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -245,12 +262,22 @@ def shipped_index(tmp_path_factory) -> KnowledgeIndex:
     return index
 
 
-@pytest.mark.parametrize(("lang", "floor"), [("fr", 0.85), ("en", 0.92)])
-def test_recall_at_3_floor_on_the_evaluation_queries(shipped_index, lang, floor):
-    """Just under the measured figure (bench/retrieval.py: 0.886 FR, 0.957 EN): a regression in chunking or fusion
-    fails here."""
-    queries = [q for q in yaml.safe_load(QUERIES.read_text(encoding="utf-8"))["queries"] if q["lang"] == lang]
-    assert len(queries) >= 30
+@pytest.mark.parametrize(
+    ("query_file", "lang", "floor"),
+    [
+        ("retrieval_queries.yaml", "fr", 0.84),
+        ("retrieval_queries.yaml", "en", 0.92),
+        ("retrieval_heldout.yaml", "fr", 0.87),
+        ("retrieval_heldout.yaml", "en", 0.90),
+    ],
+)
+def test_recall_at_3_floor_on_the_evaluation_queries(shipped_index, query_file, lang, floor):
+    """One or two queries under the measured figure (bench/retrieval.py: main set 0.857 FR, 0.957 EN; held-out set
+    0.909 FR, 0.939 EN): a regression in chunking, tokenising or fusion fails here. These are floors, not the
+    issue's target (0.90 in each language)."""
+    path = EVAL_DIR / query_file
+    queries = [q for q in yaml.safe_load(path.read_text(encoding="utf-8"))["queries"] if q["lang"] == lang]
+    assert len(queries) >= 20
     found = sum(
         1 for q in queries if {s.doc_id for s in shipped_index.search(q["query"], lang=lang, k=3)} & set(q["expected"])
     )
