@@ -24,6 +24,7 @@ reviewer's trust more than a missed one costs, hence the high threshold.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 import unicodedata
@@ -41,7 +42,17 @@ from pydantic import Field, PrivateAttr, StringConstraints, ValidationError, fie
 
 from assistant.embeddings import embed_texts
 from assistant.errors import CahierError, InputError
-from assistant.schemas import Language, Model, MoSCoW, NfrCategory, Requirement, RequirementKind, SectionId
+from assistant.schemas import (
+    Language,
+    Model,
+    MoSCoW,
+    NfrCategory,
+    Requirement,
+    RequirementKind,
+    RequirementQuality,
+    SectionId,
+    StoredFinding,
+)
 
 LEXICON_DIR = Path(__file__).with_name("lexicons")
 
@@ -631,7 +642,7 @@ class _Hit:
     severity: Severity | None = None
 
 
-def _term_hits(statement: _Statement, matchers: _Matchers) -> list[_Hit]:
+def _term_hits(statement: _Statement, matchers: _Matchers, numbers: Sequence[_Number] = ()) -> list[_Hit]:
     hits: list[_Hit] = []
     for rule, pattern in matchers.terms.items():
         exceptions = matchers.exceptions.get(rule)
@@ -642,6 +653,8 @@ def _term_hits(statement: _Statement, matchers: _Matchers) -> list[_Hit]:
             if rule in _NAME_SENSITIVE and _in_proper_name(statement, match.start(), match.end()):
                 continue
             if rule is RuleId.NEGATIVE_STATEMENT and _in_condition(statement, match.start(), matchers):
+                continue
+            if rule is RuleId.VAGUE_TERM and _measured(statement, match.start(), match.end(), matchers, numbers):
                 continue
             hits.append(_Hit(rule, match.start(), match.end()))
     hits.extend(_Hit(RuleId.PLACEHOLDER, m.start(), m.end()) for m in _SLOT.finditer(statement.text))
@@ -670,6 +683,38 @@ def _in_condition(statement: _Statement, start: int, matchers: _Matchers) -> boo
         for token in statement.tokens
         if clause_start < token.start and token.end <= start
     )
+
+
+MEASURE_WINDOW = 8
+"""How many words from a speed or capacity word a measured quantity may stand and still be the criterion for it."""
+
+
+def _measured(statement: _Statement, start: int, end: int, matchers: _Matchers, numbers: Sequence[_Number]) -> bool:
+    """Whether a speed or capacity word comes with its number: "fast, within 2 seconds" states the criterion.
+
+    Only the words of the `performance` and `capacity` triggers qualify: a response time measures "fast", but
+    it does not make "user-friendly" in the same sentence any more testable. The number must carry a unit or a
+    symbol ("3 °C/second", "95 %") and stand in the same sentence, at most `MEASURE_WINDOW` words away.
+    """
+    word = " ".join(statement.folded[start:end].split())
+    if word not in matchers.triggers["performance"] | matchers.triggers["capacity"]:
+        return False
+    indexes = [index for index, token in enumerate(statement.tokens) if start <= token.start < end]
+    if not indexes:
+        return False
+    first, last = indexes[0], indexes[-1]
+    for number in numbers:
+        if number.is_identifier:
+            continue
+        symbol = statement.folded[number.end :].lstrip(" ")[:1] in ("%", "°", "€", "$", "£")
+        if number.unit is None and not symbol:
+            continue
+        position = next(index for index, token in enumerate(statement.tokens) if token.start >= number.start)
+        low, high = sorted((position, first if position < first else last))
+        between = [token for token in statement.tokens[low:high] if not number.start <= token.start < number.end]
+        if len(between) <= MEASURE_WINDOW and not any(token.folded in ".!?;" for token in between):
+            return True
+    return False
 
 
 _SLOT = re.compile(r"<[^\s<>](?:[^<>\n]{0,38}[^\s<>])?>")
@@ -1013,7 +1058,7 @@ def check_statement(
     category = NfrCategory(category) if category is not None else None
     parsed = _Statement(statement)
     numbers = _numbers(parsed, matchers)
-    hits = _term_hits(parsed, matchers)
+    hits = _term_hits(parsed, matchers, numbers)
     hits += _passive_hits(parsed, matchers)
     hits += _pronoun_hits(parsed, matchers)
     hits += _multiple_hits(parsed, matchers)
@@ -1060,6 +1105,68 @@ def check(requirement: Requirement, lang: str | Language, *, lexicon: Lexicon | 
         requirement_id=requirement.id,
         lexicon=lexicon,
     )
+
+
+CHECKER_VERSION = 2
+"""Bump when a rule's code changes what it finds; lexicon edits are noticed on their own (`quality_basis`)."""
+
+
+@cache
+def _lexicon_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(LEXICON_DIR.glob("*.yaml")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def quality_basis(requirement: Requirement, lang: str | Language) -> str:
+    """A fingerprint of everything the check of `requirement` reads, and of the checker itself.
+
+    A stored `RequirementQuality` whose basis differs was computed for other words, another language or older
+    rules, and must not be shown as current.
+    """
+    parts = [
+        str(CHECKER_VERSION),
+        _lexicon_digest(),
+        _language(lang).value,
+        requirement.statement,
+        requirement.kind.value,
+        requirement.category.value if requirement.category else "",
+        *requirement.acceptance_criteria,
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def assess(requirement: Requirement, lang: str | Language) -> RequirementQuality:
+    """The compact quality result stored with a requirement: score, and each finding's rule, severity and span.
+
+    This is the one function that computes what is stored; `Store.save_object` calls it on every save of a
+    requirement, so the stored result always belongs to the wording saved with it.
+    """
+    report = check(requirement, lang)
+    return RequirementQuality(
+        score=report.score,
+        findings=[
+            StoredFinding(rule=f.rule.value, severity=f.severity.value, start=f.start, end=f.end, text=f.text)
+            for f in report.findings
+        ],
+        basis=quality_basis(requirement, lang),
+    )
+
+
+def current_quality(requirement: Requirement, lang: str | Language) -> RequirementQuality:
+    """The stored quality when it matches the requirement as it is now, else a fresh one (rows saved before
+    quality was stored, or before the rules changed)."""
+    stored = requirement.quality
+    if stored is not None and stored.basis == quality_basis(requirement, lang):
+        return stored
+    return assess(requirement, lang)
+
+
+def describe(finding: StoredFinding, lang: str | Language) -> tuple[str, str]:
+    """The message and hint of a stored finding, in `lang`, as the rule words them today."""
+    text = lexicon_for(lang).rules[RuleId(finding.rule)]
+    return text.message.format(match=finding.text), text.hint.format(match=finding.text)
 
 
 def section_scores(

@@ -224,6 +224,28 @@ class Tracked(Model):
         return value
 
 
+class StoredFinding(Model):
+    """One quality finding as kept with its requirement: the rule, where it lies, and the words it is about."""
+
+    rule: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    severity: Annotated[str, StringConstraints(min_length=1, max_length=10)]
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+
+class RequirementQuality(Model):
+    """The quality check of a requirement's wording, set by `Store.save_object` on every save (never by hand).
+
+    `basis` fingerprints what the check read (statement, kind, category, acceptance criteria, language) and the
+    checker's version, so a reader can tell a current result from one computed before an edit or a rule change.
+    """
+
+    score: int = Field(ge=0, le=100)
+    findings: list[StoredFinding] = Field(default_factory=list, max_length=200)
+    basis: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
 class Requirement(Tracked):
     id_prefix: ClassVar[str] = "REQ"
     kind_name: ClassVar[str] = "requirement"
@@ -239,6 +261,8 @@ class Requirement(Tracked):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     ] = Field(default_factory=list, max_length=20)
     status: RequirementStatus = RequirementStatus.PROPOSED
+    quality: RequirementQuality | None = None
+    """Computed when the requirement is saved; absent on rows saved before quality was stored."""
 
     @model_validator(mode="after")
     def _category_matches_kind(self) -> Requirement:

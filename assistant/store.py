@@ -50,6 +50,7 @@ from assistant.schemas import (
     Language,
     ObjectVersion,
     Project,
+    Requirement,
     SectionId,
     Speaker,
     Stakeholder,
@@ -635,10 +636,11 @@ class Store:
         """
         kind = type_name(obj)
         # Re-validate: `model_copy(update=...)` skips validation, and nothing invalid may reach the database.
-        data = _validated(type(obj), kind, **dict(obj)).model_dump(mode="json")
+        checked = _validated(type(obj), kind, **dict(obj))
 
         def work(conn: Connection) -> int:
-            self._require_project(conn, project_id)
+            project = self._require_project(conn, project_id)
+            data = _with_quality(conn, project_id, project.language, checked).model_dump(mode="json")
             row = conn.execute(
                 select(objects.c.version, objects.c.type, objects.c.data, objects.c.deleted).where(
                     objects.c.project_id == project_id, objects.c.id == obj.id
@@ -905,6 +907,9 @@ class Store:
                         raise InputError(
                             "import file", f"a row of `{table.name}` belongs to another project ({owner!r})"
                         )
+                    if table is objects and row.get("type") == type_name(Requirement) and not row.get("deleted"):
+                        # rows exported before quality was stored, or by older rules, get today's result
+                        row = {**row, "data": _imported_quality(conn, bundle["projects"][0], row["data"])}
                     conn.execute(insert(table).values({k: _from_json_value(columns[k], v) for k, v in row.items()}))
             return project_id
 
@@ -1085,6 +1090,36 @@ def _id_sort_key(object_id: str) -> tuple[str, int]:
 
 def _turn_from_row(row: Any) -> Turn:
     return Turn(**{**row._mapping, "created_at": _aware(row.created_at), "meta": row.meta or {}})
+
+
+def _with_quality(conn: Connection, project_id: str, project_language: str, obj: Tracked) -> Tracked:
+    """`obj` with its stored quality recomputed when it is a requirement: every save of one passes here.
+
+    The check runs in the language the requirement was said in (its first source turn), else the project's,
+    as the requirements page reads it.
+    """
+    if not isinstance(obj, Requirement):
+        return obj
+    from assistant.quality import assess  # the checker loads its lexicons; only requirement saves need it
+
+    language = project_language
+    if obj.source_turn_ids:
+        said_in = conn.execute(
+            select(turns.c.language).where(turns.c.project_id == project_id, turns.c.id == obj.source_turn_ids[0])
+        ).scalar()
+        language = said_in or language
+    return obj.model_copy(update={"quality": assess(obj, language)})
+
+
+def _imported_quality(conn: Connection, project: dict[str, Any], data: Any) -> Any:
+    """The data of an imported requirement row with its quality recomputed; left alone when it does not validate,
+    so that the import reports the bad row as it would have without this step."""
+    try:
+        requirement = Requirement.model_validate(data)
+    except ValidationError:
+        return data
+    language = project.get("language") or Language.FR.value
+    return _with_quality(conn, str(project.get("id")), language, requirement).model_dump(mode="json")
 
 
 def _project_from_row(row: Any) -> Project:

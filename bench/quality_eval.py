@@ -130,6 +130,11 @@ class Tally:
     flagged_requirements: int = 0
     labelled_requirements: int = 0
     agreeing_requirements: int = 0
+    occurrences: int = 0
+    """Every occurrence, flagged or not, of the words the rule flagged, in rows judged for the rule."""
+    marked_occurrences: int = 0
+    contradicted: int = 0
+    """False positives whose word, with the same word either side, is marked elsewhere in the data set."""
 
     def precision(self) -> float | None:
         return self.true_positives / self.findings if self.findings else None
@@ -143,6 +148,15 @@ class Tally:
     def requirement_recall(self) -> float | None:
         return self.agreeing_requirements / self.labelled_requirements if self.labelled_requirements else None
 
+    def word_agreement(self) -> float | None:
+        """Share of the occurrences of the flagged words that the experts marked: what the words alone reach."""
+        return self.marked_occurrences / self.occurrences if self.occurrences else None
+
+    def context_ceiling(self) -> float | None:
+        """Best precision that keeps every true positive, when identical contexts must get the same verdict."""
+        unavoidable = self.true_positives + self.contradicted
+        return self.true_positives / unavoidable if unavoidable else None
+
     def add(self, other: Tally) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -153,6 +167,8 @@ class Result:
     tallies: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     rows: int = 0
     unmatched_labels: int = 0
+    words: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    """(rule, flagged word) → [occurrences, marked occurrences], for the label-consistency table."""
 
     @classmethod
     def merged(cls, results: list[Result]) -> Result:
@@ -162,12 +178,40 @@ class Result:
             total.unmatched_labels += result.unmatched_labels
             for key, tally in result.tallies.items():
                 total.tallies[key].add(tally)
+            for key, (seen, marked) in result.words.items():
+                total.words[key][0] += seen
+                total.words[key][1] += marked
         return total
 
 
+CONTEXT_WORDS = 1
+"""Words either side that make two occurrences of a word "the same context" for the label-consistency ceiling."""
+
+
+def _context(text: str, start: int, end: int) -> tuple[str, str, str]:
+    before = re.findall(r"\w+", fold(text[:start]))[-CONTEXT_WORDS:]
+    after = re.findall(r"\w+", fold(text[end:]))[:CONTEXT_WORDS]
+    return " ".join(before), " ".join(fold(text[start:end]).split()), " ".join(after)
+
+
+Places = dict[tuple[str, str], list[tuple[int, int]]]
+"""(smell type, marked word) → where the word occurs in the row's text."""
+
+
+def _is_marked(start: int, end: int, places: Places, smells: frozenset[str]) -> bool:
+    return any(start <= s and e <= end for (smell, _), spans in places.items() if smell in smells for s, e in spans)
+
+
 def evaluate(rows: list[Row]) -> Result:
-    """Precision and recall per mapped rule and overall (key "overall") over `rows`."""
+    """Precision and recall per mapped rule and overall (key "overall") over `rows`.
+
+    Also measures how consistently the experts marked the words each rule flags (call it on one data set, since
+    each was marked by its own annotators): every occurrence of a flagged word in a row judged for the rule,
+    marked or not, and the false positives that an identically worded context elsewhere has marked.
+    """
     result = Result(rows=len(rows))
+    judged_rows = []
+    false_positives: list[tuple[RuleId, tuple[str, str, str]]] = []
     for row in rows:
         judged = {rule: smells & row.columns for rule, smells in RULE_SMELLS.items() if smells & row.columns}
         findings = [f for f in check_statement(row.text, "en").findings if f.rule in judged]
@@ -176,14 +220,13 @@ def evaluate(rows: list[Row]) -> Result:
         }
         result.unmatched_labels += sum(not spans for spans in places.values())
         places = {key: spans for key, spans in places.items() if spans}
+        judged_rows.append((row, judged, places))
 
         for finding in findings:
-            hit = any(
-                finding.start <= start and end <= finding.end
-                for (smell, _), spans in places.items()
-                if smell in judged[finding.rule]
-                for start, end in spans
-            )
+            hit = _is_marked(finding.start, finding.end, places, judged[finding.rule])
+            result.words[(finding.rule.value, " ".join(fold(finding.text).split()))]  # registers the word
+            if not hit:
+                false_positives.append((finding.rule, _context(row.text, finding.start, finding.end)))
             for key in (finding.rule.value, "overall"):
                 result.tallies[key].findings += 1
                 result.tallies[key].true_positives += hit
@@ -207,7 +250,35 @@ def evaluate(rows: list[Row]) -> Result:
         overall.flagged_requirements += flagged
         overall.labelled_requirements += labelled
         overall.agreeing_requirements += flagged and labelled
+    _count_agreement(result, judged_rows, false_positives)
     return result
+
+
+def _count_agreement(
+    result: Result,
+    judged_rows: list[tuple[Row, dict[RuleId, frozenset[str]], Places]],
+    false_positives: list[tuple[RuleId, tuple[str, str, str]]],
+) -> None:
+    """Fill the label-consistency counts of `result` from every occurrence of every flagged word."""
+    marked_contexts: set[tuple[RuleId, tuple[str, str, str]]] = set()
+    for rule_name, word in list(result.words):
+        rule = RuleId(rule_name)
+        for row, judged, places in judged_rows:
+            if rule not in judged:
+                continue
+            for start, end in occurrences(row.text, word):
+                marked = _is_marked(start, end, places, judged[rule])
+                result.words[(rule_name, word)][0] += 1
+                result.words[(rule_name, word)][1] += marked
+                for key in (rule_name, "overall"):
+                    result.tallies[key].occurrences += 1
+                    result.tallies[key].marked_occurrences += marked
+                if marked:
+                    marked_contexts.add((rule, _context(row.text, start, end)))
+    for rule, context in false_positives:
+        if (rule, context) in marked_contexts:
+            for key in (rule.value, "overall"):
+                result.tallies[key].contradicted += 1
 
 
 def show(console: Console, title: str, result: Result) -> None:
@@ -247,6 +318,35 @@ def show_per_data_set(console: Console, per_set: dict[str, Result]) -> None:
     console.print(table)
 
 
+def show_consistency(console: Console, title: str, result: Result, top: int = 6) -> None:
+    """How consistently the experts marked the words the rules flag: the precision a rule can hope for.
+
+    "word agreement" is the share of all occurrences of the flagged words that are marked (what flagging those
+    words everywhere would score); "context ceiling" is the best precision that keeps every true positive when a
+    false positive's exact context (the word and one word either side) is marked elsewhere in its data set.
+    """
+    table = Table(title=f"Label consistency — {title}")
+    words_column = "least consistent words (marked / seen)"
+    for column in ("rule", "precision", "word agreement", "context ceiling", words_column):
+        table.add_column(column, justify="left" if column in ("rule", words_column) else "right")
+    for key in [*(rule.value for rule in RULE_SMELLS), "overall"]:
+        tally = result.tallies[key]
+        words = sorted(
+            ((word, seen, marked) for (rule, word), (seen, marked) in result.words.items() if rule == key and seen),
+            key=lambda item: (-(item[1] - item[2]), item[0]),
+        )
+        shown = ", ".join(f"{word} {marked}/{seen}" for word, seen, marked in words[:top])
+        table.add_row(
+            key,
+            _percent(tally.precision()),
+            f"{_percent(tally.word_agreement())} ({tally.marked_occurrences}/{tally.occurrences})",
+            _percent(tally.context_ceiling()),
+            shown,
+            style="bold" if key == "overall" else None,
+        )
+    console.print(table)
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
@@ -262,6 +362,8 @@ def flat_figures(results: dict[str, Result]) -> dict[str, float | None]:
                 ("recall", tally.recall()),
                 ("requirement_precision", tally.requirement_precision()),
                 ("requirement_recall", tally.requirement_recall()),
+                ("word_agreement", tally.word_agreement()),
+                ("context_ceiling", tally.context_ceiling()),
             ):
                 figures[f"{name}_{key}{suffix}"] = None if value is None else round(value, 4)
     return figures
@@ -415,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
     show(console, "Held out (DS3–DS4)", results["held_out"])
     show(console, "All four data sets", results["all"])
     show_per_data_set(console, per_set)
+    show_consistency(console, "tuning set (DS1–DS2)", results["tuning"])
+    show_consistency(console, "held out (DS3–DS4)", results["held_out"])
     if args.json:
         figures = flat_figures({**results, **per_set})
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

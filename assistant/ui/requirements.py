@@ -14,7 +14,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from assistant.errors import CahierError, StaleWriteError
-from assistant.quality import QualityReport, Severity, check
+from assistant.quality import Severity, check, current_quality, describe
 from assistant.schemas import (
     Conflict,
     Horizon,
@@ -25,6 +25,7 @@ from assistant.schemas import (
     OpenStatus,
     Requirement,
     RequirementKind,
+    RequirementQuality,
     RequirementStatus,
     SectionId,
     Tracked,
@@ -55,7 +56,8 @@ def render() -> None:
     requirements = store.list_versioned(project.id, Requirement)
     conflicts = store.list_versioned(project.id, Conflict)
     questions = store.list_versioned(project.id, OpenQuestion)
-    reports = {req.id: check(req, _language_of(context, req)) for req, _ in requirements}
+    # the quality stored at the last save; recomputed only for rows saved before it was stored or by older rules
+    reports = {req.id: current_quality(req, _language_of(context, req)) for req, _ in requirements}
 
     st.title(context.t("req.title"), anchor=False)
     _metrics(context, [req for req, _ in requirements], reports)
@@ -89,7 +91,7 @@ def _language_of(context: Context, requirement: Requirement) -> Language:
     return context.language
 
 
-def _metrics(context: Context, requirements: list[Requirement], reports: dict[str, QualityReport]) -> None:
+def _metrics(context: Context, requirements: list[Requirement], reports: dict[str, RequirementQuality]) -> None:
     if not requirements:
         return
     total, must, quality = st.columns(3)
@@ -147,7 +149,7 @@ def _editor(
     context: Context,
     requirements: list[tuple[Requirement, int]],
     shown: set[str],
-    reports: dict[str, QualityReport],
+    reports: dict[str, RequirementQuality],
 ) -> None:
     project = context.project
     assert project is not None
@@ -316,7 +318,7 @@ def _theirs(context: Context, requirement_id: str) -> str:
 # -- quality ---------------------------------------------------------------------------------------------
 
 
-def _quality(context: Context, requirements: list[Requirement], reports: dict[str, QualityReport]) -> None:
+def _quality(context: Context, requirements: list[Requirement], reports: dict[str, RequirementQuality]) -> None:
     if not requirements:
         st.info(context.t("req.none"))
         return
@@ -327,19 +329,24 @@ def _quality(context: Context, requirements: list[Requirement], reports: dict[st
         colour = "green" if report.score >= 80 else "orange" if report.score >= 50 else "red"
         title = f"{req.id} · :{colour}[{report.score}/100] — {display.text(_short(req.statement))}"
         with st.expander(title, icon=icon):
-            spans = [(f.start, f.end, _SEVERITY_COLOURS[f.severity]) for f in report.findings if f.end > f.start]
+            language = _language_of(context, req)
+            colours = [_SEVERITY_COLOURS[Severity(f.severity)] for f in report.findings]
+            pairs = list(zip(report.findings, colours, strict=True))
+            spans = [(f.start, f.end, colour) for f, colour in pairs if f.end > f.start]
             st.markdown(display.highlighted(req.statement, spans))
             if not report.findings:
                 st.caption(context.t("req.quality_clean"))
-            for finding in report.findings:
-                severity = context.t(f"severity.{finding.severity.value}")
+            for finding, badge in pairs:
+                severity = context.t(f"severity.{finding.severity}")
+                message, hint = describe(finding, language)
                 st.markdown(
-                    f":{_SEVERITY_COLOURS[finding.severity]}-badge[{severity}] {display.text(finding.message)}  \n"
-                    f":gray[{context.t('req.quality_hint')} : {display.text(finding.hint)}]"
+                    f":{badge}-badge[{severity}] {display.text(message)}  \n"
+                    f":gray[{context.t('req.quality_hint')} : {display.text(hint)}]"
                 )
-            if report.suggestion is not None:
+            suggestion = check(req, language).suggestion if report.findings else None
+            if suggestion is not None:
                 st.markdown(f"**{context.t('req.suggestion')}**")
-                st.info(display.text(report.suggestion.text))
+                st.info(display.text(suggestion.text))
 
 
 def _short(text: str, limit: int = 90) -> str:
