@@ -390,7 +390,8 @@ DEFAULT_TRANSCRIPTS = Path("tests/eval/transcripts")
 @app.command("eval")
 def eval_(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Transcript files or folders (default: tests/eval/transcripts).")
+        list[Path] | None,
+        typer.Argument(help="Transcript files or folders (default: tests/eval/transcripts, or its recorded ones)."),
     ] = None,
     replay: Annotated[bool, typer.Option("--replay", help="Replay the recorded model calls; no model runs.")] = False,
     record: Annotated[
@@ -424,6 +425,8 @@ def eval_(
     if replay and (record or model):
         raise InputError("--replay", "`--replay` uses the recorded calls; it cannot be combined with a live model")
     files = find_transcripts(paths or [DEFAULT_TRANSCRIPTS])
+    if replay and not paths:  # by default, replay what has been recorded
+        files = [f for f in files if recording_path(f).is_file()]
     if not files:
         raise InputError("transcript", "no transcript file found")
     if replay:

@@ -50,6 +50,7 @@ def summarise(scores: list[dict[str, Any]]) -> dict[str, Any]:
             failures[kind] = failures.get(kind, 0) + count
     return {
         "transcripts": len(scores),
+        "transcript_ids": sorted(s["id"] for s in scores),
         "requirement_precision": requirements["precision"],
         "requirement_recall": requirements["recall"],
         "requirement_f1": requirements["f1"],
@@ -72,8 +73,14 @@ def summarise(scores: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def check_baseline(summary: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
-    """The gated figures that dropped below the baseline, as sentences; empty when the run holds the line."""
+    """The gated figures that dropped below the baseline, as sentences; empty when the run holds the line.
+
+    A run over other transcripts than the baseline's is refused too: its figures would not be comparable.
+    """
     drops = []
+    expected = baseline.get("transcript_ids")
+    if expected is not None and expected != summary.get("transcript_ids"):
+        drops.append(f"the run covers {summary.get('transcript_ids')}, the baseline {expected}")
     for name in GATED:
         floor = baseline.get(name)
         if floor is None:
@@ -86,7 +93,7 @@ def check_baseline(summary: dict[str, Any], baseline: dict[str, Any]) -> list[st
 
 def baseline_of(summary: dict[str, Any]) -> dict[str, Any]:
     """The part of a summary that is committed as the baseline."""
-    return {name: summary[name] for name in GATED}
+    return {"transcript_ids": summary["transcript_ids"], **{name: summary[name] for name in GATED}}
 
 
 def write_report(directory: Path, scores: list[dict[str, Any]], summary: dict[str, Any], *, mode: str) -> list[Path]:

@@ -100,7 +100,9 @@ def match_texts(gold: Sequence[str], predicted: Sequence[str], threshold: float 
 
 
 def date_agrees(expected: dict[str, Any], value: Any) -> bool:
-    """Whether an extracted date falls in the gold period: same day, month, quarter or year as the gold says."""
+    """Whether an extracted date (a `date` or a `DateValue`) falls in the gold period: same day, month, quarter or
+    year, as precise as the gold is."""
+    value = getattr(value, "value", value)
     if value is None:
         return False
     gold = _as_date(expected["value"])
@@ -165,7 +167,12 @@ def score_run(run: Run) -> dict[str, Any]:
         "model": run.model,
         "requirements": req_match.summary(),
         "requirement_pairs": [
-            {"gold": gold.requirements[g]["statement"], "extracted": requirements[p].statement, "similarity": s}
+            {
+                "gold": gold.requirements[g]["statement"],
+                "extracted": requirements[p].statement,
+                "similarity": s,
+                "turns": turns(requirements[p]),
+            }
             for g, p, s in req_match.pairs
         ],
         "missed_requirements": [

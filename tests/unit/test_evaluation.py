@@ -153,10 +153,13 @@ def test_every_committed_transcript_loads():
 
 def test_baseline_gate_reports_each_drop():
     """A figure below its baseline is named with both values; equal or better passes."""
-    baseline = {"requirement_f1": 0.5, "trap_pass_rate": 0.75}
-    assert check_baseline({"requirement_f1": 0.5, "trap_pass_rate": 0.8}, baseline) == []
-    drops = check_baseline({"requirement_f1": 0.49, "trap_pass_rate": 0.5}, baseline)
+    baseline = {"transcript_ids": ["a", "b"], "requirement_f1": 0.5, "trap_pass_rate": 0.75}
+    run = {"transcript_ids": ["a", "b"], "requirement_f1": 0.5, "trap_pass_rate": 0.8}
+    assert check_baseline(run, baseline) == []
+    drops = check_baseline({**run, "requirement_f1": 0.49, "trap_pass_rate": 0.5}, baseline)
     assert drops == ["requirement_f1 is 0.49 (baseline 0.5)", "trap_pass_rate is 0.5 (baseline 0.75)"]
+    other = check_baseline({**run, "transcript_ids": ["a"]}, baseline)
+    assert other == ["the run covers ['a'], the baseline ['a', 'b']"]
 
 
 def test_summary_micro_averages_requirements():
