@@ -490,8 +490,9 @@ class Interview:
                 return
             try:
                 self.extract_turn(project_id, turn_id)
-            except Exception:  # the worker must survive anything; the failure is logged in the store
+            except Exception as exc:  # the worker must survive anything, and the turn must not stay "queued"
                 log.exception("extraction of turn %s crashed", turn_id)
+                self._log_crash(project_id, turn_id, exc)
             finally:
                 event = self._done.get((project_id, turn_id))
                 if event:
@@ -503,6 +504,13 @@ class Interview:
             work = self._queues.pop(project_id, None)
         if work is not None:
             work.put(None)
+
+    def _log_crash(self, project_id: str, turn_id: int, exc: Exception) -> None:
+        """Mark the turn's extraction failed so the user sees it and `reextract` picks it up."""
+        try:
+            self.store.log_extraction(project_id, turn_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        except CahierError:
+            log.exception("could not record the failed extraction of turn %s", turn_id)
 
     def wait(self, project_id: str, turn_id: int, timeout: float | None = None) -> bool:
         """Block until the extraction of `turn_id` has finished (or failed); False on timeout."""
@@ -593,8 +601,11 @@ class Interview:
             money = parse_money(item.statement, turn.language)
             grounded = _digits(item.statement) in _digits(turn.text)
             if money is not None and grounded and not any(c.kind is ConstraintKind.BUDGET for c in constraints):
+                # Built without validation: the length caps of `FoundConstraint` bound the model's output, while
+                # here the whole statement carries the amount (caught by the evaluation: a 120-character budget
+                # sentence crashed the merge and lost the turn's findings).
                 constraints.append(
-                    FoundConstraint(
+                    FoundConstraint.model_construct(
                         kind=ConstraintKind.BUDGET, statement=item.statement, amount_text=item.statement, date_text=None
                     )
                 )

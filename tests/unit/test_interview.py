@@ -11,6 +11,7 @@ from assistant.plan import Plan
 from assistant.schemas import (
     Conflict,
     Constraint,
+    ConstraintKind,
     OpenQuestion,
     Requirement,
     SectionId,
@@ -338,3 +339,32 @@ def test_when_everything_is_covered_the_assistant_points_to_the_draft(setup):
         result = _answer(interview, project, alice, "Réponse complète : 50 k€, suivre les opportunités et les devis.")
     assert "brouillon" in result.reply
     assert set(interview.coverage(project.id).values()) == {Coverage.CLEAR}
+
+
+def test_a_long_budget_sentence_filed_as_a_requirement_becomes_the_budget(setup):
+    """A requirement that states the budget in a sentence longer than the model's amount field is still turned
+    into the budget constraint (the offline evaluation found this crashing the merge and losing the turn)."""
+    store, project, alice, _, model, interview = setup
+    interview.start(project.id)
+    statement = (
+        "Le CRM doit respecter un budget de 240 000 euros HT couvrant les licences, l'intégrateur et la reprise "
+        "des données sur deux ans."
+    )
+    model.push(findings(requirements=[(statement, "should")]))
+    result = _answer(interview, project, alice, "Nous avons 240 000 euros HT sur deux ans, tout compris.")
+    assert interview.extraction_status(project.id, result.turn_id) == "done"
+    (budget,) = store.list_objects(project.id, Constraint)
+    assert budget.kind is ConstraintKind.BUDGET and budget.money.amount == 240000
+    assert store.list_objects(project.id, Requirement) == []
+
+
+def test_an_unexpected_crash_marks_the_extraction_failed_and_can_be_redone(setup):
+    """A bug inside extraction (not a model error) leaves the turn marked failed, not queued forever."""
+    store, project, alice, _, model, interview = setup
+    interview.start(project.id)
+    model.push(RuntimeError("merge bug"))
+    result = _answer(interview, project, alice, "Il nous faut un pipeline des ventes partagé.")
+    state = store.extraction_states(project.id)[result.turn_id]
+    assert state["status"] == "failed" and state["error"] == "RuntimeError: merge bug"
+    model.push(findings(requirements=[("Le CRM doit afficher un pipeline des ventes partagé.", "should")]))
+    assert [o.status for o in interview.reextract(project.id)] == ["done"]
