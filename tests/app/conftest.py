@@ -38,13 +38,19 @@ class App:
         return at.run()
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
+def build_app(tmp_path: Path) -> App:
+    """Services on a fresh SQLite store in `tmp_path` with a scripted model; close `app.store` when done."""
     store = Store(f"sqlite:///{tmp_path}/c.db")
     model = ScriptedChatModel()
     services = Services(Settings(data_dir=tmp_path / "data"), store, model, Interview(store, model))
-    yield App(services, model)
-    store.close()
+    return App(services, model)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    built = build_app(tmp_path)
+    yield built
+    built.store.close()
 
 
 def texts(at: AppTest) -> str:

@@ -21,11 +21,8 @@ from typing import Any
 import pytest
 
 from assistant import draft
-from assistant.config import Settings
-from assistant.interview import Interview
 from assistant.schemas import Requirement, SectionId, SectionState, Speaker
 from assistant.store import Store
-from assistant.testing import ScriptedChatModel
 from assistant.testing import turn_findings as findings
 from tests.reliability.concurrent_writer import FRESH_COUNTERS, SHARED_REQUIREMENT, SHARED_SECTION
 
@@ -43,14 +40,11 @@ OPERATIONS = 100
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Any]:
     """One services bundle (store, scripted model, interview) that every AppTest of the test opens the app on."""
-    from assistant.ui.services import Services
-    from tests.app.conftest import App
+    from tests.app.conftest import build_app
 
-    store = Store(f"sqlite:///{tmp_path}/c.db")
-    model = ScriptedChatModel()
-    services = Services(Settings(data_dir=tmp_path / "data"), store, model, Interview(store, model))
-    yield App(services, model)
-    store.close()
+    built = build_app(tmp_path)
+    yield built
+    built.store.close()
 
 
 def _texts(at: Any) -> str:

@@ -183,11 +183,12 @@ def test_summary_micro_averages_requirements():
         },
     }
     scores = [
-        {**base, "requirements": {"gold": 10, "predicted": 10, "matched": 9}},
-        {**base, "requirements": {"gold": 2, "predicted": 2, "matched": 0}},
+        {**base, "id": "long", "requirements": {"gold": 10, "predicted": 10, "matched": 9}},
+        {**base, "id": "short", "requirements": {"gold": 2, "predicted": 2, "matched": 0}},
     ]
     summary = summarise(scores)
     assert summary["requirement_precision"] == summary["requirement_recall"] == 0.75
+    assert summary["transcript_ids"] == ["long", "short"]
 
 
 # -- record, then replay, through the CLI ------------------------------------------------------------------
