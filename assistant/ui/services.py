@@ -45,6 +45,7 @@ _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 ModelState = Literal["ready", "starting", "failed", "idle"]
 
+
 class EmptyFindingsModel(ScriptedChatModel):
     """Test hook: answers every extraction with empty findings and every reply with "OK", forever."""
 

@@ -245,9 +245,7 @@ def test_json_round_trip_keeps_draft_versions(store, fr_project, tmp_path):
     draft.edit_section(
         store, fr_project, SectionId.BUDGET, "Budget revu.\n", author="alice", expected_version=view.version
     )
-    extra = Constraint(
-        id=store.new_id(fr_project, Constraint), kind="budget", statement="Licences : 20 k€ HT par an."
-    )
+    extra = Constraint(id=store.new_id(fr_project, Constraint), kind="budget", statement="Licences : 20 k€ HT par an.")
     store.save_object(fr_project, extra, changed_by="cahier")
     draft.regenerate(store, fr_project)  # the budget was edited, then the objects changed: a proposal is stored
     before = store.export_rows(fr_project)
