@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,17 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store = Store(f"sqlite:///{tmp_path / 'cahier.db'}")
     yield store
     store.close()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Any]:
+    """Services (SQLite store, scripted model, interview) an AppTest opens the real app on (`tests.app.conftest.App`).
+
+    Here rather than in tests/app/ because the reliability tests drive the app too; imported late so that the
+    tests that never open the app do not import Streamlit.
+    """
+    from tests.app.conftest import build_app
+
+    built = build_app(tmp_path)
+    yield built
+    built.store.close()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
@@ -44,13 +42,6 @@ def build_app(tmp_path: Path) -> App:
     model = ScriptedChatModel()
     services = Services(Settings(data_dir=tmp_path / "data"), store, model, Interview(store, model))
     return App(services, model)
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
-    built = build_app(tmp_path)
-    yield built
-    built.store.close()
 
 
 def texts(at: AppTest) -> str:

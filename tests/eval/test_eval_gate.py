@@ -18,7 +18,6 @@ import yaml
 from assistant.evaluation.report import check_baseline, summarise
 from assistant.evaluation.runner import evaluate
 from assistant.evaluation.transcripts import load_transcript, recording_path
-from assistant.interview import _DONT_KNOW, _fold
 from assistant.testing import ReplayChatModel
 
 EVAL = Path(__file__).resolve().parent
@@ -79,10 +78,8 @@ def test_the_gate_fails_on_a_degraded_recording(scores, tmp_path):
 
 
 def _last_call_matches(score: dict) -> bool:
-    transcript = load_transcript(TRANSCRIPTS / f"{score['id']}.yaml")
-    last_answer = max(
-        n
-        for n, t in enumerate(transcript.turns, start=1)
-        if not t.is_question and t.action == "answer" and not _DONT_KNOW.match(_fold(t.text))
-    )
-    return any(pair["turns"] == [last_answer] for pair in score["requirement_pairs"])
+    """Whether a matched requirement was created by the last call alone (its statement is in that call's answer,
+    and it cites a single turn: a statement merged into an earlier requirement would cite two)."""
+    cassette = yaml.safe_load(recording_path(TRANSCRIPTS / f"{score['id']}.yaml").read_text(encoding="utf-8"))
+    last = {r["statement"] for r in cassette["calls"][-1]["value"].get("requirements", [])}
+    return any(pair["extracted"] in last and len(pair["turns"]) == 1 for pair in score["requirement_pairs"])

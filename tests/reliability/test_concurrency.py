@@ -14,11 +14,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from assistant import draft
 from assistant.schemas import Requirement, SectionId, SectionState, Speaker
@@ -35,16 +32,6 @@ OPERATIONS = 100
 
 
 # -- two Streamlit sessions -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Any]:
-    """One services bundle (store, scripted model, interview) that every AppTest of the test opens the app on."""
-    from tests.app.conftest import build_app
-
-    built = build_app(tmp_path)
-    yield built
-    built.store.close()
 
 
 def _texts(at: Any) -> str:
