@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,7 +26,7 @@ err_console = Console(stderr=True)
 class _CahierGroup(TyperGroup):
     """Shows Cahier's own errors as one readable line (exit code 1) instead of a traceback."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:  # typer's own `Context` base class is private (`typer._click`)
         try:
             return super().invoke(ctx)
         except CahierError as exc:
@@ -56,8 +56,9 @@ SAMPLE_ANSWER = (
 )
 
 
-ExportFormat = StrEnum("ExportFormat", {fmt.name.upper(): fmt.name for fmt in FORMATS})
+ExportFormat = StrEnum("ExportFormat", {fmt.name.upper(): fmt.name for fmt in FORMATS})  # type: ignore[misc]
 """The `--format` choices: every format of the shared registry."""
+_JSON = ExportFormat("json")
 
 
 def _settings() -> Settings:
@@ -208,7 +209,7 @@ def projects_link(
 @app.command("export")
 def export(
     project_id: Annotated[str, typer.Argument(help="The project's id.")],
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.JSON,
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = _JSON,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write to this file (docx and pdf default to PROJECT.<format>)."),
@@ -244,8 +245,8 @@ def draft(
     Sections nobody edited follow the objects; edited or approved ones are never overwritten: a change becomes a
     proposal for the reviewer ("changes available").
     """
-    from assistant.draft import regenerate, review
-    from assistant.draft_template import template_for
+    from assistant.draft.template import template_for
+    from assistant.draft.workflow import regenerate, review
 
     store = _store()
     _unlock(store, project_id, code)
@@ -272,20 +273,37 @@ def ingest(
     """Build or refresh the guidance index; only changed passages are embedded again."""
     from rich.progress import Progress
 
-    from assistant.knowledge import REPO_KNOWLEDGE_DIR
-    from assistant.retrieval import open_index
+    from assistant.knowledge.documents import KNOWLEDGE_DIR
+    from assistant.knowledge.search import open_index
 
     index = open_index(_settings())
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("Embedding passages", total=None)
         report = index.ingest(
-            knowledge_dir or REPO_KNOWLEDGE_DIR,
+            knowledge_dir or KNOWLEDGE_DIR,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     console.print(
         f"Index ready: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deleted)} deleted, {report.unchanged} unchanged ({index.count()} passages)."
     )
+
+
+@app.command("app")
+def run_app(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "localhost",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+) -> None:
+    """Start the web app (the same as `streamlit run app.py` in a checkout, and it works from an installed wheel)."""
+    import subprocess
+    import sys
+
+    from assistant.resources import shared_data_path
+
+    command = [sys.executable, "-m", "streamlit", "run", str(shared_data_path("app.py"))]
+    command += ["--server.address", host, "--server.port", str(port), "--server.headless", "true"]
+    command += ["--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(command))
 
 
 @app.command("search")
@@ -296,7 +314,7 @@ def search(
     k: Annotated[int, typer.Option("-k", min=1, max=20)] = 3,
 ) -> None:
     """Search the guidance index (to check what the interview will retrieve)."""
-    from assistant.retrieval import open_index
+    from assistant.knowledge.search import open_index
 
     table = Table("score", "document", "heading", "text")
     for snippet in open_index(_settings()).search(query, lang=lang, section=section, k=k):
@@ -311,8 +329,8 @@ def reextract(
     code: CodeOption = None,
 ) -> None:
     """Run extraction again for the answers whose extraction failed (e.g. after the model was down)."""
-    from assistant.interview import Interview
-    from assistant.llm import chat_model_from_settings
+    from assistant.interview.service import Interview
+    from assistant.models.factory import chat_model_from_settings
 
     settings = _settings()
     store = Store.from_settings(settings)
@@ -337,8 +355,8 @@ def model_check() -> None:
     """Show the active model and run one sample French extraction, with its validity and latency."""
     import time
 
-    from assistant.llm import chat_model_from_settings
-    from assistant.prompts import load_prompt
+    from assistant.models.factory import chat_model_from_settings
+    from assistant.models.prompts import load_prompt
     from assistant.schemas import TurnFindings
 
     settings = _settings()
@@ -419,8 +437,8 @@ def eval_(
     from assistant.evaluation.report import baseline_of, check_baseline, summarise, write_report
     from assistant.evaluation.runner import evaluate
     from assistant.evaluation.transcripts import find_transcripts, load_transcript, recording_path
-    from assistant.llm import ChatModel
-    from assistant.testing import RecordingChatModel, ReplayChatModel
+    from assistant.models.port import ChatModel
+    from assistant.models.recorded import RecordingChatModel, ReplayChatModel
 
     if replay and (record or model):
         raise InputError("--replay", "`--replay` uses the recorded calls; it cannot be combined with a live model")
@@ -437,12 +455,12 @@ def eval_(
         def model_for(path: Path) -> ChatModel:
             return ReplayChatModel(recording_path(path))
     else:
-        from assistant.llm import LazyChatModel, chat_model_from_settings
+        from assistant.models.factory import LazyChatModel, chat_model_from_settings, default_model_name
 
         settings = _settings()
         if model:
             settings = settings.model_copy(update={"model": model})
-        live = LazyChatModel(lambda: chat_model_from_settings(settings), name=model or _model_label(settings))
+        live = LazyChatModel(lambda: chat_model_from_settings(settings), name=model or default_model_name(settings))
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
 
         def model_for(path: Path) -> ChatModel:
@@ -467,11 +485,6 @@ def eval_(
             err_console.print("[bold red]Below the baseline:[/bold red] " + "; ".join(drops), highlight=False)
             raise typer.Exit(1)
         console.print(f"At or above the baseline ({baseline}).")
-
-
-def _model_label(settings: Settings) -> str:
-    provider = settings.resolved_provider
-    return settings.model or ("embedded" if provider == "local" else provider)
 
 
 def _scores_table(scores: list[dict], summary: dict) -> Table:

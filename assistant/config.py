@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     def _directory(cls, value: object, info: ValidationInfo) -> object:
         # An empty value means "unset", as for the URLs below; `Path("")` would silently be the working directory.
         if isinstance(value, str) and not value.strip():
-            return _DIRECTORY_DEFAULTS[info.field_name]()
+            return _DIRECTORY_DEFAULTS[str(info.field_name)]()
         if isinstance(value, str | Path):
             path = Path(value)
             existing = next((p for p in (path, *path.parents) if p.exists()), None)
@@ -132,7 +132,7 @@ def env_name(field: str) -> str:
     return _ENV_NAMES.get(field, f"CAHIER_{field.upper()}")
 
 
-def load_settings(env_file: str | Path | None = None, **overrides: object) -> Settings:
+def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Build `Settings`, turning a validation failure into a `ConfigError` naming the variable.
 
     Args:
@@ -140,7 +140,7 @@ def load_settings(env_file: str | Path | None = None, **overrides: object) -> Se
         **overrides: explicit values, which win over the environment.
     """
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "settings"

@@ -10,9 +10,18 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 MAX_STATEMENT_CHARS = 2_000
 """A requirement or objective longer than this is a document, not a statement."""
@@ -186,6 +195,120 @@ class Stakeholder(Model):
     role: ShortText = ""
 
 
+class SlotKey(NamedTuple):
+    """One slot of the interview plan, `company.identity` when written down (in a turn's meta, an open question)."""
+
+    section: SectionId
+    slot: str
+
+    def __str__(self) -> str:
+        return f"{self.section.value}.{self.slot}"
+
+    @classmethod
+    def parse(cls, text: str) -> SlotKey:
+        """Read `section.slot` back; an unknown section or a missing dot is a `ValueError`."""
+        section, dot, slot = str(text).partition(".")
+        if not dot or not slot:
+            raise ValueError(f"a slot key is `section.slot`, got {text!r}")
+        return cls(SectionId(section), slot)
+
+
+def _slot_key(value: Any) -> Any:
+    return SlotKey.parse(value) if isinstance(value, str) else value
+
+
+StoredSlotKey = Annotated[SlotKey, BeforeValidator(_slot_key), PlainSerializer(str, return_type=str)]
+"""A `SlotKey` in a stored record: validated from and written as its `section.slot` text."""
+
+
+class TurnAction(StrEnum):
+    """What a stakeholder's turn is: an answer, or the "skip" / "I don't know" buttons (no model call)."""
+
+    ANSWER = "answer"
+    SKIP = "skip"
+    DONT_KNOW = "dont_know"
+
+
+class Coverage(StrEnum):
+    """How much of a plan section the interview has covered."""
+
+    CLEAR = "clear"
+    PARTIAL = "partial"
+    MISSING = "missing"
+
+
+class CitationRef(Model):
+    """A guidance document shown with a question, kept so that a reload shows what was asked."""
+
+    doc_id: str
+    title: str
+    heading: str = ""
+
+
+class TurnMeta(Model):
+    """What the interview records with a turn besides its text.
+
+    A stakeholder's turn has its `action` and the `slot` of the question it answers. A question has the `slot`
+    it asks about, the `options` and `citations` shown with it, the `conflict` it raises, or the answer it
+    follows up (`follow_up_of`). The closing message has none of these.
+    """
+
+    action: TurnAction | None = None
+    slot: StoredSlotKey | None = None
+    options: list[str] | None = None
+    citations: list[CitationRef] | None = None
+    conflict: str | None = None
+    follow_up_of: int | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON object written to the `turns.meta` column (only what is set)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.stored()
+
+
+class ExtractionStatus(StrEnum):
+    """Where a stakeholder answer's extraction stands; the newest row of the `extractions` log says it."""
+
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ExtractionResult(Model):
+    """What a finished extraction changed, kept with its state for the page and the question policy."""
+
+    # Read leniently: a log written by an older version may hold fields this one no longer uses.
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    answered_question: bool | None = None
+    follow_up_question: str | None = None
+    created: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+    prompt_tokens: int = 0
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+class ExtractionState(Model):
+    """The current state of one answer's extraction.
+
+    `error_kind` is the type of the error that failed it (`ModelTimeoutError`, `ExtractionError`…), stored
+    apart from the message so that no reader has to parse it out of the text.
+    """
+
+    turn_id: int
+    status: ExtractionStatus
+    result: ExtractionResult | None = None
+    error: str = ""
+    error_kind: str = ""
+
+
 class Turn(Model):
     """One message of the interview, stored before anything else happens to it."""
 
@@ -196,7 +319,7 @@ class Turn(Model):
     text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TURN_CHARS)]
     language: Language
     created_at: datetime = Field(default_factory=utcnow)
-    meta: dict[str, Any] = Field(default_factory=dict)
+    meta: TurnMeta = Field(default_factory=TurnMeta)
 
     @model_validator(mode="after")
     def _stakeholder_turns_name_someone(self) -> Turn:
@@ -315,7 +438,8 @@ class DateValue(Model):
     @field_validator("value")
     @classmethod
     def _value_in_range(cls, value: date) -> date:
-        return _check_date_range(value)
+        _check_date_range(value)
+        return value
 
 
 class Constraint(Tracked):
@@ -364,7 +488,7 @@ class OpenQuestion(Tracked):
 
     question: Statement
     section: SectionId
-    slot: str | None = None
+    slot: StoredSlotKey | None = None
     status: OpenStatus = OpenStatus.OPEN
     answer: ShortText = ""
 
@@ -487,3 +611,27 @@ class TurnFindings(ExtractionModel):
     follow_up_question: str | None = Field(
         max_length=200, description="One question to make a vague answer measurable, in the answer's language."
     )
+
+
+class ProjectObjects(Model):
+    """Every current object of a project, by type, as one read of the store returns them.
+
+    Fields are named as `OBJECT_TYPES` names the types in the database (`usecase`, `openquestion`…).
+    """
+
+    requirement: list[Requirement] = Field(default_factory=list)
+    objective: list[Objective] = Field(default_factory=list)
+    constraint: list[Constraint] = Field(default_factory=list)
+    usecase: list[UseCase] = Field(default_factory=list)
+    risk: list[Risk] = Field(default_factory=list)
+    openquestion: list[OpenQuestion] = Field(default_factory=list)
+    conflict: list[Conflict] = Field(default_factory=list)
+
+    def named(self, name: str) -> list[Tracked]:
+        """The objects of one type by its stored name (`requirement`, `usecase`…); [] for an unknown name."""
+        found = getattr(self, name, None) if name in type(self).model_fields else None
+        return list(found or [])
+
+    def items(self) -> list[tuple[str, list[Tracked]]]:
+        """(stored type name, objects) for every type, in a fixed order."""
+        return [(name, self.named(name)) for name in type(self).model_fields]

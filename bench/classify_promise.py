@@ -110,7 +110,7 @@ def fit_predict(train_x: np.ndarray, train_y: list[str], test_x: np.ndarray) -> 
 
 def by_embedding(rows: list[tuple[int, str, str]]) -> tuple[list[str], list[str]]:
     """Leave-one-project-out predictions: (kind per row, category per non-functional row)."""
-    from assistant.embeddings import embed_texts
+    from assistant.knowledge.embeddings import embed_texts
 
     vectors = embed_texts([text for _, text, _ in rows])
     projects = sorted({p for p, _, _ in rows})
@@ -136,8 +136,8 @@ def by_model(rows: list[tuple[int, str, str]]) -> tuple[list[str], list[str], di
     """Zero-shot through the production extraction prompt; a call that fails or finds nothing counts as wrong."""
     from assistant.config import load_settings
     from assistant.errors import ModelError
-    from assistant.llm import chat_model_from_settings
-    from assistant.prompts import load_prompt
+    from assistant.models.factory import chat_model_from_settings
+    from assistant.models.prompts import load_prompt
     from assistant.schemas import TurnFindings
 
     model = chat_model_from_settings(load_settings(env_file=None))

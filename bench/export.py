@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant import draft  # noqa: E402
-from assistant.document import build_document  # noqa: E402
+from assistant.draft import workflow
 from assistant.export.csv import export_csv  # noqa: E402
+from assistant.export.document import build_document  # noqa: E402
 from assistant.export.docx import export_docx  # noqa: E402
 from assistant.export.json import export_project  # noqa: E402
 from assistant.export.markdown import export_markdown  # noqa: E402
@@ -189,10 +189,10 @@ def main() -> None:
         pid = build_project(store)
         export_docx(store, pid), export_pdf(store, pid)  # imports and font loading are not what is measured
         start = time.perf_counter()
-        draft.regenerate(store, pid)
+        workflow.regenerate(store, pid)
         figures["regenerate_first_ms"] = (time.perf_counter() - start) * 1000
-        figures["regenerate_unchanged_ms"], _ = median_ms(lambda: draft.regenerate(store, pid), args.runs)
-        figures["assemble_ms"], sections = median_ms(lambda: draft.assemble(store, pid), args.runs)
+        figures["regenerate_unchanged_ms"], _ = median_ms(lambda: workflow.regenerate(store, pid), args.runs)
+        figures["assemble_ms"], sections = median_ms(lambda: workflow.assemble(store, pid), args.runs)
         figures["draft_chars"] = sum(len(text) for text in sections.values())
         figures["build_document_ms"], _ = median_ms(lambda: build_document(store, pid), args.runs)
         for name, call in [

@@ -20,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.config import load_settings  # noqa: E402
 from assistant.errors import ModelError  # noqa: E402
-from assistant.llm import Message, chat_model_from_settings  # noqa: E402
-from assistant.prompts import load_prompt  # noqa: E402
+from assistant.models.factory import chat_model_from_settings  # noqa: E402
+from assistant.models.port import Message  # noqa: E402
+from assistant.models.prompts import load_prompt  # noqa: E402
 from assistant.schemas import TurnFindings  # noqa: E402
 from bench._report import report  # noqa: E402
 

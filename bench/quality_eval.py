@@ -458,7 +458,7 @@ RELATED = [
 
 def calibrate_duplicates(console: Console) -> dict[str, float]:
     """Similarity of every hand-made pair under the shipped embedder, and what the threshold catches."""
-    from assistant.embeddings import embed_texts
+    from assistant.knowledge.embeddings import embed_texts
 
     def similarities(pairs: list[tuple[str, str]]) -> list[float]:
         first = embed_texts([a for a, _ in pairs])

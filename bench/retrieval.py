@@ -23,7 +23,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.config import Settings  # noqa: E402
-from assistant.retrieval import open_index  # noqa: E402
+from assistant.knowledge.search import open_index  # noqa: E402
 from bench._report import report  # noqa: E402
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "eval"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.interview import Interview  # noqa: E402
+from assistant.interview.service import Interview  # noqa: E402
+from assistant.models.testing import ScriptedChatModel, turn_findings  # noqa: E402
 from assistant.schemas import Requirement  # noqa: E402
 from assistant.store import Store  # noqa: E402
-from assistant.testing import ScriptedChatModel, turn_findings  # noqa: E402
 from bench._report import report  # noqa: E402
 
 

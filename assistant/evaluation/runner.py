@@ -11,38 +11,18 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.run import Run
+from assistant.evaluation.scoring import score_run
 from assistant.evaluation.transcripts import Transcript, load_transcript
-from assistant.interview import Interview
-from assistant.llm import ChatModel
+from assistant.interview.service import Interview
+from assistant.models.port import ChatModel
+from assistant.models.recorded import ReplayChatModel
 from assistant.store import Store
-from assistant.testing import ReplayChatModel
-
-
-@dataclass
-class Run:
-    """One replayed transcript: where its project lives and what the run cost."""
-
-    transcript: Transcript
-    store: Store
-    project_id: str
-    model: str
-    turn_ids: dict[int, int] = field(default_factory=dict)
-    """Transcript turn number → stored turn id."""
-    seconds: float = 0.0
-
-    def turn_number(self, turn_id: int) -> int | None:
-        """The transcript turn number of a stored turn (None for a turn the replay did not store)."""
-        return self._numbers.get(turn_id)
-
-    @property
-    def _numbers(self) -> dict[int, int]:
-        return {stored: number for number, stored in self.turn_ids.items()}
 
 
 def replay(
@@ -106,8 +86,6 @@ def evaluate(
         InputError: a transcript file is malformed (before anything runs).
         ReplayMismatchError: a replayed run asked something the recording does not hold, or less than it holds.
     """
-    from assistant.evaluation.scoring import score_run
-
     transcripts = [load_transcript(path) for path in paths]
     scores = []
     with tempfile.TemporaryDirectory(prefix="cahier-eval-") as tmp:

@@ -16,15 +16,16 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from assistant.embeddings import cosine_matrix
-from assistant.evaluation.runner import Run
-from assistant.interview import InterviewState
-from assistant.plan import default_plan
+from assistant.evaluation.run import Run
+from assistant.interview.plan import default_plan
+from assistant.interview.state import InterviewState
+from assistant.knowledge.embeddings import cosine_matrix
 from assistant.schemas import (
     Conflict,
     Constraint,
     ConstraintKind,
     DatePrecision,
+    ExtractionStatus,
     Objective,
     OpenQuestion,
     Requirement,
@@ -133,26 +134,28 @@ def score_run(run: Run) -> dict[str, Any]:
     """Everything the report shows for one replayed transcript."""
     store, project_id, gold = run.store, run.project_id, run.transcript.gold
     objects = store.list_all_objects(project_id)
-    requirements: list[Requirement] = objects["requirement"]
+    requirements: list[Requirement] = objects.requirement
     turns = lambda obj: sorted(n for n in map(run.turn_number, obj.source_turn_ids) if n is not None)  # noqa: E731
 
     req_match = match_texts([g["statement"] for g in gold.requirements], [r.statement for r in requirements])
     fields = _field_accuracy(gold.requirements, requirements, req_match, turns)
 
-    objectives: list[Objective] = objects["objective"]
+    objectives: list[Objective] = objects.objective
     obj_match = match_texts([g["statement"] for g in gold.objectives], [o.statement for o in objectives])
 
-    constraints: list[Constraint] = objects["constraint"]
+    constraints: list[Constraint] = objects.constraint
     con_match = _match_constraints(gold.constraints, constraints)
     values = _constraint_values(gold.constraints, constraints, con_match)
 
-    use_cases: list[UseCase] = objects["usecase"]
+    use_cases: list[UseCase] = objects.usecase
     uc_match = match_texts([_use_case_text(g) for g in gold.use_cases], [_use_case_text(u) for u in use_cases])
 
-    questions: list[OpenQuestion] = objects["openquestion"]
-    oq_match = _match_exact([g["slot"] for g in gold.open_questions], [q.slot or "" for q in questions])
+    questions: list[OpenQuestion] = objects.openquestion
+    oq_match = _match_exact(
+        [g["slot"] for g in gold.open_questions], [str(q.slot) if q.slot else "" for q in questions]
+    )
 
-    conflicts: list[Conflict] = objects["conflict"]
+    conflicts: list[Conflict] = objects.conflict
     kinds = {c.id: c.kind.value for c in constraints}
     conflict_subjects = [next((kinds[i] for i in c.object_ids if i in kinds), "") for c in conflicts]
     cf_match = _match_exact([g["subject"] for g in gold.conflicts], conflict_subjects)
@@ -280,7 +283,7 @@ def _match_exact(gold: list[str], predicted: list[str]) -> Matching:
 def _changes_at(run: Run, number: int) -> list[tuple[str, str, str]]:
     """(object kind, object id, change) of every object version written from transcript turn `number`."""
     turn_id = run.turn_ids[number]
-    changes = []
+    changes: list[tuple[str, str, str]] = []
     for kind, items in run.store.list_all_objects(run.project_id).items():
         for obj in items:
             for version in run.store.object_history(run.project_id, obj.id):
@@ -295,11 +298,11 @@ def _check_trap(run: Run, kind: str, number: int, expect: str) -> dict[str, Any]
     objects = store.list_all_objects(project_id)
     changes = _changes_at(run, number)
     spec_changes = [c for c in changes if c[0] in ("requirement", "objective", "constraint", "usecase")]
-    extraction = store.extraction_states(project_id).get(turn_id, {})
+    extraction = store.extraction_states(project_id).get(turn_id)
     problems: list[str] = []
     if kind in ("correction", "conflict"):
-        cited = [c for c in objects["conflict"] if turn_id in c.source_turn_ids]
-        touched = [c for c in objects["constraint"] if turn_id in c.source_turn_ids]
+        cited = [c for c in objects.conflict if turn_id in c.source_turn_ids]
+        touched = [c for c in objects.constraint if turn_id in c.source_turn_ids]
         if kind == "correction":
             if cited:
                 problems.append("a conflict was opened instead of a correction")
@@ -313,7 +316,7 @@ def _check_trap(run: Run, kind: str, number: int, expect: str) -> dict[str, Any]
             if any(c[0] == "constraint" and c[2] == "updated" for c in changes):
                 problems.append("the first value was overwritten")
     elif kind == "dont_know":
-        if not any(turn_id in q.source_turn_ids for q in objects["openquestion"]):
+        if not any(turn_id in q.source_turn_ids for q in objects.openquestion):
             problems.append("no open question was recorded")
         if any(u["turn_id"] == turn_id for u in store.list_usage(project_id)):
             problems.append("a model call was made")
@@ -323,8 +326,9 @@ def _check_trap(run: Run, kind: str, number: int, expect: str) -> dict[str, Any]
         if spec_changes:
             problems.append(f"the specification changed: {sorted({c[1] for c in spec_changes})}")
     elif kind == "off_topic":
-        if extraction.get("status") != "done":
-            problems.append(f"extraction did not complete ({extraction.get('status', 'none')})")
+        if extraction is None or extraction.status is not ExtractionStatus.DONE:
+            status = extraction.status.value if extraction else "none"
+            problems.append(f"extraction did not complete ({status})")
         if spec_changes:
             problems.append(f"something was extracted: {sorted({c[1] for c in spec_changes})}")
     return {"kind": kind, "turn": number, "expect": expect, "passed": not problems, "problems": problems}
@@ -336,8 +340,8 @@ def _model_use(run: Run) -> dict[str, Any]:
     answers = sum(1 for t in run.store.list_turns(run.project_id) if t.speaker is Speaker.STAKEHOLDER) or 1
     failures: Counter[str] = Counter()
     for state in run.store.extraction_states(run.project_id).values():
-        if state["status"] == "failed":
-            failures[(state["error"] or "error").split(":", 1)[0]] += 1
+        if state.status is ExtractionStatus.FAILED:
+            failures[state.error_kind or "error"] += 1
     latencies = sorted(u["latency_ms"] for u in usage if u["ok"])
     return {
         "calls": len(usage),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 
-from assistant.draft_template import template_for
+from assistant.draft.template import template_for
 from assistant.schemas import MoSCoW, Project, Requirement, RequirementStatus
 from assistant.store import Store
 

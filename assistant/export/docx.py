@@ -23,12 +23,14 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph as DocxParagraph
 from lxml import etree
 
-from assistant.blocks import (
+from assistant.draft.markup import printable
+from assistant.export.blocks import (
     Block,
     CodeBlock,
     Heading,
@@ -41,8 +43,7 @@ from assistant.blocks import (
     column_weights,
     parse_blocks,
 )
-from assistant.document import SpecDocument, build_document
-from assistant.markup import printable
+from assistant.export.document import SpecDocument, build_document
 from assistant.store import Store
 
 PAGE_WIDTH = Cm(21.0)
@@ -131,7 +132,7 @@ def _set_up(doc: DocxDocument, document: SpecDocument) -> None:
     settings.append(update)
 
 
-def _set_language(rpr: OxmlElement, tag: str) -> None:
+def _set_language(rpr: BaseOxmlElement, tag: str) -> None:
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")
@@ -209,7 +210,8 @@ def _revisions(doc: DocxDocument, document: SpecDocument) -> None:
     rows = [[r.date, r.section, str(r.version), r.state, r.author] for r in document.revisions]
     _plain_table(doc, labels.revisions_columns, rows)
     if document.older_revisions:
-        doc.add_paragraph().add_run(labels.revisions_older.format(count=document.older_revisions)).italic = True
+        older = document.template.plural(labels.revisions_older, document.older_revisions)
+        doc.add_paragraph().add_run(older).italic = True
 
 
 def _table_of_contents(doc: DocxDocument, document: SpecDocument) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -13,8 +13,8 @@ from assistant.errors import InputError
 from assistant.schemas import OBJECT_TYPES, DraftSection, Project, Stakeholder, Turn
 from assistant.store import Store
 
-FORMAT = "cahier-project"
-FORMAT_VERSION = 1
+FORMAT: Final = "cahier-project"
+FORMAT_VERSION: Final = 1
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 """Largest file `cahier import` reads: far above a real project (a 300-requirement one is ~1 MB)."""
 

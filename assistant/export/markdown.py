@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from assistant.document import SpecDocument, build_document
-from assistant.markup import bullets, escape, neutralise_html, table
+from assistant.draft.markup import bullets, escape, neutralise_html, table
+from assistant.export.document import SpecDocument, build_document
 from assistant.store import Store
 
 
@@ -34,7 +34,7 @@ def render_markdown(document: SpecDocument) -> str:
             )
         )
         if document.older_revisions:
-            parts.append(f"*{labels.revisions_older.format(count=document.older_revisions)}*")
+            parts.append(f"*{document.template.plural(labels.revisions_older, document.older_revisions)}*")
     else:
         parts.append(f"*{labels.revisions_empty}*")
 

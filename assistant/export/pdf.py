@@ -20,9 +20,11 @@ from pathlib import Path
 
 import font_source_sans_pro
 from fpdf import FPDF, FontFace, XPos, YPos
+from fpdf.fonts import TTFFont
 from fpdf.outline import OutlineSection, TableOfContents
+from fpdf.recorder import FPDFRecorder
 
-from assistant.blocks import (
+from assistant.export.blocks import (
     Block,
     CodeBlock,
     Heading,
@@ -36,7 +38,7 @@ from assistant.blocks import (
     parse_blocks,
     plain,
 )
-from assistant.document import SpecDocument, build_document
+from assistant.export.document import SpecDocument, build_document
 from assistant.store import Store
 
 FONT = "SourceSans"
@@ -110,7 +112,9 @@ def _needs_fallback(pdf: FPDF, document: SpecDocument) -> bool:
     texts += [f"{acronym} {definition}" for acronym, definition in document.glossary]
     texts += [revision.author for revision in document.revisions]
     used = set("".join(texts)) - {"\n", "\t"}
-    covered = pdf.fonts[FONT.lower()].cmap
+    font = pdf.fonts[FONT.lower()]
+    assert isinstance(font, TTFFont)  # the bundled Source Sans Pro, added as a TrueType font
+    covered = font.cmap
     return any(ord(char) not in covered for char in used)
 
 
@@ -211,7 +215,8 @@ def _revisions(pdf: _SpecPdf, document: SpecDocument) -> None:
     rows = [[r.date, r.section, str(r.version), r.state, r.author] for r in document.revisions]
     _table(pdf, list(labels.revisions_columns), rows, [0.16, 0.34, 0.1, 0.15, 0.25])
     if document.older_revisions:
-        _paragraph(pdf, _text(labels.revisions_older.format(count=document.older_revisions), italic=True))
+        older = document.template.plural(labels.revisions_older, document.older_revisions)
+        _paragraph(pdf, _text(older, italic=True))
 
 
 # -- blocks ------------------------------------------------------------------------------------------------
@@ -280,7 +285,7 @@ def _style(bold: bool, italic: bool) -> str:
     return ("B" if bold else "") + ("I" if italic else "")
 
 
-def _write_runs(pdf: FPDF, runs: Runs, size: float) -> None:
+def _write_runs(pdf: FPDF | FPDFRecorder, runs: Runs, size: float) -> None:
     # Code is written in the text font: the core Courier font knows only Latin-1 and would stop the export.
     for run in runs:
         pdf.set_font(FONT, _style(run.bold, run.italic or run.code), size)

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from assistant.draft_template import template_for
-from assistant.markup import printable
+from assistant.draft.markup import printable
+from assistant.draft.template import template_for
 from assistant.schemas import Project, Requirement, SectionId
 from assistant.store import Store
 

@@ -7,13 +7,18 @@ that polls the store and reruns the page once the result is in.
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from assistant.errors import CahierError
-from assistant.interview import Action
-from assistant.schemas import OBJECT_TYPES, Speaker, Turn
+from assistant.schemas import (
+    OBJECT_TYPES,
+    ExtractionResult,
+    ExtractionState,
+    ExtractionStatus,
+    Speaker,
+    Turn,
+    TurnAction,
+)
 from assistant.ui import display
 from assistant.ui.i18n import section_title, t
 from assistant.ui.services import get_services
@@ -59,7 +64,7 @@ def render() -> None:
 # -- sending ---------------------------------------------------------------------------------------------
 
 
-def _send(project_id: str, speaker_id: str | None, text: str, action: str) -> None:
+def _send(project_id: str, speaker_id: str | None, text: str, action: TurnAction) -> None:
     if speaker_id is None:
         return
     try:
@@ -72,7 +77,7 @@ def _send(project_id: str, speaker_id: str | None, text: str, action: str) -> No
 
 def _send_typed(project_id: str, speaker_id: str | None) -> None:
     text = st.session_state.get(_INPUT_KEY) or ""
-    _send(project_id, speaker_id, text, Action.ANSWER.value)
+    _send(project_id, speaker_id, text, TurnAction.ANSWER)
 
 
 # -- speaker ---------------------------------------------------------------------------------------------
@@ -104,9 +109,9 @@ def _history(context: Context) -> None:
     for turn in context.turns:
         if turn.speaker is Speaker.ASSISTANT:
             with st.chat_message("assistant", avatar=":material/edit_note:"):
-                slot = turn.meta.get("slot")
+                slot = turn.meta.slot
                 if slot:
-                    st.caption(display.text(section_title(slot.split(".")[0], context.language)))
+                    st.caption(display.text(section_title(slot.section, context.language)))
                 markdown = display.text(turn.text)
                 if turn is last and turn.id == fresh:
                     st.write_stream(display.words(markdown))
@@ -130,7 +135,7 @@ def _question_actions(context: Context, turn: Turn) -> None:
     assert project is not None
     speaker_id = context.speaker.id if context.speaker else None
     disabled = speaker_id is None
-    if not turn.meta:  # the closing message: no question left
+    if turn.meta.is_empty:  # the closing message: no question left
         if context.link_only:  # a stakeholder link has no draft page to go to
             st.caption(context.t("chat.done_link"))
         else:
@@ -144,7 +149,7 @@ def _question_actions(context: Context, turn: Turn) -> None:
                 key=f"option.{turn.id}.{number}",
                 disabled=disabled,
                 on_click=_send,
-                args=(project.id, speaker_id, option, Action.ANSWER.value),
+                args=(project.id, speaker_id, option, TurnAction.ANSWER),
             )
         st.button(
             context.t("chat.skip"),
@@ -153,7 +158,7 @@ def _question_actions(context: Context, turn: Turn) -> None:
             type="tertiary",
             disabled=disabled,
             on_click=_send,
-            args=(project.id, speaker_id, context.t("chat.skip"), Action.SKIP.value),
+            args=(project.id, speaker_id, context.t("chat.skip"), TurnAction.SKIP),
         )
         st.button(
             context.t("chat.dont_know"),
@@ -162,22 +167,21 @@ def _question_actions(context: Context, turn: Turn) -> None:
             type="tertiary",
             disabled=disabled,
             on_click=_send,
-            args=(project.id, speaker_id, context.t("chat.dont_know"), Action.DONT_KNOW.value),
+            args=(project.id, speaker_id, context.t("chat.dont_know"), TurnAction.DONT_KNOW),
         )
-    if turn.meta.get("slot") and "follow_up_of" not in turn.meta:
+    if turn.meta.slot and turn.meta.follow_up_of is None:
         _guidance(context, turn)
 
 
 def _options(context: Context, turn: Turn) -> list[str]:
-    if "options" in turn.meta:
-        return list(turn.meta["options"])
+    if turn.meta.options is not None:
+        return list(turn.meta.options)
     result = st.session_state.get(TURN_RESULTS_KEY, {}).get(turn.id)
     if result is not None:
         return list(result.options)
-    slot = turn.meta.get("slot")
-    if slot and "follow_up_of" not in turn.meta:
-        section, slot_id = slot.split(".", 1)
-        return context.services.interview.plan.slot(section, slot_id).options.in_(turn.language)
+    slot = turn.meta.slot
+    if slot and turn.meta.follow_up_of is None:
+        return context.services.interview.plan.slot(slot.section, slot.slot).options.in_(turn.language)
     return []
 
 
@@ -187,16 +191,18 @@ def _citations(context: Context, turn: Turn) -> list[tuple[str, str]]:
     if turn.id in cache:
         return cache[turn.id]
     result = st.session_state.get(TURN_RESULTS_KEY, {}).get(turn.id)
-    if "citations" in turn.meta:
-        found = [(c.get("title", ""), c.get("heading", "")) for c in turn.meta["citations"]]
+    if turn.meta.citations is not None:
+        found = [(c.title, c.heading) for c in turn.meta.citations]
     elif result is not None:
         found = [(c.title, c.heading) for c in result.citations]
     else:  # after a refresh: the same search the interview ran when it asked
         interview = context.services.interview
-        section, slot_id = turn.meta["slot"].split(".", 1)
-        topic = interview.plan.slot(section, slot_id).topic.in_(turn.language)
+        slot = turn.meta.slot
+        assert slot is not None  # only questions asked from a plan slot show guidance
+        topic = interview.plan.slot(slot.section, slot.slot).topic.in_(turn.language)
         try:
-            snippets = interview.search(topic, lang=turn.language, section=section, k=3) if interview.search else []
+            search = interview.search
+            snippets = search(topic, lang=turn.language, section=slot.section, k=3) if search else []
         except CahierError:
             snippets = []
         found = [(s.title, s.heading) for s in snippets]
@@ -232,12 +238,12 @@ FAILURE_REASONS = {
     "ExtractionError": "chat.failure.invalid",
     "TruncatedOutputError": "chat.failure.truncated",
 }
-"""The typed error an extraction failed with (the start of its logged error) → the cause the page names."""
+"""The type of error an extraction failed with (its `error_kind`) → the cause the page names."""
 
 
-def failure_reason(error: str) -> str:
-    """The i18n key of the cause of a failed extraction, from its logged `ErrorType: message`."""
-    return FAILURE_REASONS.get(error.split(":", 1)[0].strip(), "chat.failure.other")
+def failure_reason(error_kind: str) -> str:
+    """The i18n key of the cause of a failed extraction, from the type of error it failed with."""
+    return FAILURE_REASONS.get(error_kind, "chat.failure.other")
 
 
 def _object_texts(context: Context) -> dict[str, str]:
@@ -254,26 +260,27 @@ def _object_texts(context: Context) -> dict[str, str]:
 
 
 def _understood(
-    context: Context, turn: Turn, state: dict[str, Any] | None, objects: dict[str, str], *, latest: bool
+    context: Context, turn: Turn, state: ExtractionState | None, objects: dict[str, str], *, latest: bool
 ) -> None:
-    if turn.meta.get("action", Action.ANSWER.value) != Action.ANSWER.value:
+    if (turn.meta.action or TurnAction.ANSWER) is not TurnAction.ANSWER:
         st.caption(f":material/help_outline: {context.t('chat.skipped')}")
         return
-    status = (state or {}).get("status")
-    if status == "queued":
+    if state is None:
+        return
+    if state.status is ExtractionStatus.QUEUED:
         _analysing(turn.project_id, turn.id, context.language.value)
-    elif status == "failed":
-        reason = context.t(failure_reason((state or {}).get("error", "")))
+    elif state.status is ExtractionStatus.FAILED:
+        reason = context.t(failure_reason(state.error_kind))
         st.warning(f"{context.t('chat.failed')}\n\n{reason}", icon=":material/warning:")
-    elif status == "done":
-        data = state.get("data") or {}
+    elif state.status is ExtractionStatus.DONE:
+        data = state.result or ExtractionResult()
         items = [
-            (context.t(key), object_id)
-            for key, field in (("chat.created", "created"), ("chat.updated", "updated"), ("chat.conflict", "conflicts"))
-            for object_id in data.get(field) or []
+            *((context.t("chat.created"), object_id) for object_id in data.created),
+            *((context.t("chat.updated"), object_id) for object_id in data.updated),
+            *((context.t("chat.conflict"), object_id) for object_id in data.conflicts),
         ]
         if not items:
-            note = "chat.off_topic" if data.get("answered_question") is False else "chat.nothing_new"
+            note = "chat.off_topic" if data.answered_question is False else "chat.nothing_new"
             st.caption(f":material/check: {context.t(note)}")
             return
         title = f"{context.t('chat.understood')} ({len(items)})"
@@ -281,14 +288,14 @@ def _understood(
             for verb, object_id in items:
                 statement = objects.get(object_id, "")
                 st.markdown(f":blue-badge[{verb}] `{object_id}` {display.text(statement) if statement else ''}")
-            if data.get("answered_question") is False:
+            if data.answered_question is False:
                 st.caption(context.t("chat.off_topic"))
 
 
 @st.fragment(run_every=POLL_SECONDS)
 def _analysing(project_id: str, turn_id: int, language: str) -> None:
     """Shown while the answer's extraction is queued; reruns the whole page once it is done or failed."""
-    if get_services().interview.extraction_status(project_id, turn_id) == "queued":
+    if get_services().interview.extraction_status(project_id, turn_id) is ExtractionStatus.QUEUED:
         st.caption(f":material/hourglass_top: {t('chat.analysing', language)}")
     else:
         st.rerun()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from assistant.markup import escape
+from assistant.draft.markup import escape
 
 _STREAMLIT_SPECIAL = re.compile(r"([$:])")
 """Streamlit's Markdown also reads `$…$` as LaTeX and `:name[…]` / `:emoji:` as directives."""

@@ -11,11 +11,11 @@ import contextlib
 
 import streamlit as st
 
-from assistant import draft
+from assistant.draft import workflow
 from assistant.errors import CahierError, StaleWriteError
 from assistant.schemas import DraftSection, SectionId, SectionState
 from assistant.ui import display
-from assistant.ui.i18n import STRINGS, label, section_title, t
+from assistant.ui.i18n import has, label, section_title, t
 from assistant.ui.services import get_services
 from assistant.ui.shell import Context, page_context, require_project
 
@@ -40,17 +40,17 @@ def render() -> None:
     # New answers come in here: generated sections follow them, reviewed ones get a proposal. A clash with another
     # reviewer's write is left for the next run to catch up.
     with contextlib.suppress(CahierError):
-        draft.regenerate(store, project.id)
-    views = draft.review(store, project.id)
+        workflow.regenerate(store, project.id)
+    views = workflow.review(store, project.id)
     st.title(context.t("draft.title"), anchor=False)
     st.caption(context.t("draft.intro"))
     approved = sum(view.state is SectionState.APPROVED for view in views.values())
-    st.progress(approved / len(views), text=context.t("draft.progress", approved=approved, total=len(views)))
+    st.progress(approved / len(views), text=context.tn("draft.progress", approved, total=len(views)))
     for number, (section, view) in enumerate(views.items(), start=1):
         _section(context, number, section, view)
 
 
-def _section(context: Context, number: int, section: SectionId, view: draft.SectionView) -> None:
+def _section(context: Context, number: int, section: SectionId, view: workflow.SectionView) -> None:
     project = context.project
     assert project is not None
     language = context.language
@@ -93,7 +93,7 @@ def _theirs(context: Context, section: SectionId, version: DraftSection) -> None
         st.markdown(display.demoted(version.text, 3))
 
 
-def _actions(context: Context, section: SectionId, view: draft.SectionView) -> None:
+def _actions(context: Context, section: SectionId, view: workflow.SectionView) -> None:
     project = context.project
     assert project is not None
     with st.container(horizontal=True, gap="small"):
@@ -115,7 +115,7 @@ def _actions(context: Context, section: SectionId, view: draft.SectionView) -> N
         )
 
 
-def _editor(context: Context, section: SectionId, view: draft.SectionView, version: int) -> None:
+def _editor(context: Context, section: SectionId, view: workflow.SectionView, version: int) -> None:
     project = context.project
     assert project is not None
     key = _text_key(project.id, section.value)
@@ -138,7 +138,7 @@ def _editor(context: Context, section: SectionId, view: draft.SectionView, versi
         )
 
 
-def _proposal(context: Context, section: SectionId, view: draft.SectionView) -> None:
+def _proposal(context: Context, section: SectionId, view: workflow.SectionView) -> None:
     project = context.project
     assert project is not None
     with st.expander(context.t("draft.proposal"), icon=":material/difference:", expanded=True):
@@ -161,12 +161,12 @@ def _proposal(context: Context, section: SectionId, view: draft.SectionView) -> 
             )
 
 
-def _history(context: Context, section: SectionId, view: draft.SectionView) -> None:
+def _history(context: Context, section: SectionId, view: workflow.SectionView) -> None:
     project = context.project
     assert project is not None
     if view.version == 0:
         return
-    entries = draft.history(context.store, project.id, section)
+    entries = workflow.history(context.store, project.id, section)
     with st.expander(f"{context.t('draft.history')} ({len(entries)})", icon=":material/history:"):
         for entry in reversed(entries):
             version = entry.version
@@ -200,7 +200,7 @@ def _history(context: Context, section: SectionId, view: draft.SectionView) -> N
 
 def _event_label(context: Context, event: str) -> str:
     key = f"draft.event.{event}"
-    return context.t(key) if key in STRINGS else event
+    return context.t(key) if has(key, context.language) else event
 
 
 def _author(context: Context) -> str:
@@ -234,20 +234,20 @@ def _act(
     store = get_services().store
     try:
         if action == "approve":
-            draft.approve_section(store, project_id, section, author=author, expected_version=version)
+            workflow.approve_section(store, project_id, section, author=author, expected_version=version)
         elif action == "edit":
             text = st.session_state.get(_text_key(project_id, section), "")
-            draft.edit_section(store, project_id, section, text, author=author, expected_version=version)
+            workflow.edit_section(store, project_id, section, text, author=author, expected_version=version)
             _stop_editing(project_id, section)
         elif action == "accept":
-            draft.accept_proposal(store, project_id, section, author=author, expected_version=version)
+            workflow.accept_proposal(store, project_id, section, author=author, expected_version=version)
         elif action == "dismiss":
-            draft.dismiss_proposal(store, project_id, section, author=author, expected_version=version)
+            workflow.dismiss_proposal(store, project_id, section, author=author, expected_version=version)
         elif action == "restore":
-            draft.restore_version(store, project_id, section, restore, author=author, expected_version=version)
+            workflow.restore_version(store, project_id, section, restore, author=author, expected_version=version)
     except StaleWriteError as exc:
         slot = _slot(project_id, section)
-        current, latest = draft.stored(store, project_id, section)
+        current, latest = workflow.stored(store, project_id, section)
         # The store reports -1 when two writers raced inside one instant; the history says what is there now.
         actual = exc.actual_version if exc.actual_version >= 0 else latest
         st.session_state.setdefault(_ERRORS_KEY, {})[slot] = t(

@@ -65,7 +65,7 @@ def _project_list(context: Context) -> None:
                 facts = [display.text(project.company)] if project.company else []
                 facts += [
                     project.language.value.upper(),
-                    context.t("projects.turns", count=len(turns)),
+                    context.tn("projects.turns", len(turns)),
                     project.created_at.strftime("%Y-%m-%d"),
                 ]
                 st.caption(" · ".join(facts))

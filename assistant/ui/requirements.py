@@ -7,7 +7,8 @@ in between is refused with a clear message instead of being overwritten.
 from __future__ import annotations
 
 import math
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -31,7 +32,7 @@ from assistant.schemas import (
     Tracked,
 )
 from assistant.ui import display
-from assistant.ui.i18n import label, section_title
+from assistant.ui.i18n import choice_placeholder, label, section_title
 from assistant.ui.shell import Context, notify, page_context, require_project
 
 _GENERATION_KEY = "cahier.req_editor_generation"
@@ -39,7 +40,7 @@ _SNAPSHOT_KEY = "cahier.req_snapshot"
 """(project id, {requirement id: (requirement, version)}) as read when the table was shown without edits."""
 
 EDITABLE = ("statement", "kind", "category", "moscow", "horizon", "status")
-_ENUMS: dict[str, type] = {
+_ENUMS: dict[str, type[StrEnum]] = {
     "kind": RequirementKind,
     "category": NfrCategory,
     "moscow": MoSCoW,
@@ -107,25 +108,32 @@ def _metrics(context: Context, requirements: list[Requirement], reports: dict[st
 
 def _filters(context: Context, requirements: list[Requirement]) -> set[str]:
     """The ids of the requirements that pass the section, person and status filters."""
+    assert context.project is not None  # the page stops before the filters without a project
     sections = [s for s in SectionId if any(req.section is s for req in requirements)]
+    people = [s.id for s in context.stakeholders]
+    statuses = list(RequirementStatus)
     by_section, by_person, by_status = st.columns(3)
+    # Streamlit's own placeholders ("Choose options", "No options to select") are English: ours come from the catalog.
     chosen_sections = by_section.multiselect(
         context.t("req.filter_section"),
         sections,
         format_func=lambda s: section_title(s, context.language),
         key=f"req.filter.section.{context.project.id}",
+        placeholder=choice_placeholder(sections, context.language),
     )
     chosen_people = by_person.multiselect(
         context.t("req.filter_stakeholder"),
-        [s.id for s in context.stakeholders],
+        people,
         format_func=context.person_name,
         key=f"req.filter.person.{context.project.id}",
+        placeholder=choice_placeholder(people, context.language),
     )
     chosen_status = by_status.multiselect(
         context.t("req.filter_status"),
-        list(RequirementStatus),
+        statuses,
         format_func=lambda s: label(s, context.language),
         key=f"req.filter.status.{context.project.id}",
+        placeholder=choice_placeholder(statuses, context.language),
     )
     return {
         req.id
@@ -196,7 +204,7 @@ def _editor(
     )
     changes = _changes(snapshot, edited)
     if changes:
-        st.caption(context.t("req.pending", count=len(changes)))
+        st.caption(context.tn("req.pending", len(changes)))
     save, reload = st.columns([1, 1])
     with save:
         clicked = st.button(context.t("req.save"), type="primary", icon=":material/save:", disabled=not changes)
@@ -211,12 +219,12 @@ def _editor(
 def _column_config(context: Context) -> dict[str, Any]:
     language = context.language
 
-    def options(name: str, *, required: bool, width: str = "medium") -> Any:
+    def options(name: str, *, required: bool, width: Literal["small", "medium", "large"] = "medium") -> Any:
         enum = _ENUMS[name]
         return st.column_config.SelectboxColumn(
             context.t(f"req.col_{name}"),
             options=[member.value for member in enum],
-            format_func=lambda value: label(enum(value), language),
+            format_func=lambda value: label(enum(str(value)), language),
             required=required,
             width=width,
         )
@@ -294,10 +302,10 @@ def _save(
         saved += 1
     if not problems:
         _reset_editor()
-        notify(context.t("req.saved", count=saved))
+        notify(context.tn("req.saved", saved))
         st.rerun()
     if saved:
-        st.success(context.t("req.saved", count=saved))
+        st.success(context.tn("req.saved", saved))
     for problem in problems:
         st.error(display.text(problem), icon=":material/sync_problem:")
 

@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import streamlit as st
-from pydantic import SecretStr
 
 from assistant.config import Settings, load_settings
-from assistant.errors import CahierError, ModelError
-from assistant.interview import Interview
-from assistant.llm import DEFAULT_OPENAI_MODEL, ChatModel, LazyChatModel, OpenAIChatModel
+from assistant.errors import CahierError
+from assistant.interview.service import Interview
+from assistant.models.factory import (
+    LazyChatModel,
+    ModelState,
+    ModelWarmup,
+    chat_model_from_settings,
+    default_model_name,
+)
+from assistant.models.port import ChatModel
+from assistant.models.testing import EmptyFindingsModel, ScriptedChatModel
 from assistant.store import Store
-from assistant.testing import Call, ScriptedChatModel, turn_findings
 
 log = logging.getLogger(__name__)
 
@@ -42,88 +46,6 @@ _SESSION_BUNDLE_KEY = "cahier.session_bundle"
 FAKE_MODEL_VARIABLE = "CAHIER_FAKE_MODEL"
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-ModelState = Literal["ready", "starting", "failed", "idle"]
-
-
-class EmptyFindingsModel(ScriptedChatModel):
-    """Test hook: answers every extraction with empty findings and every reply with "OK", forever."""
-
-    def _next(self, call: Call) -> Any:
-        self.push(turn_findings() if call.kind == "extract" else "OK")
-        return super()._next(call)
-
-
-class ModelWarmup:
-    """Builds the configured model in a background thread from the moment the app starts.
-
-    The embedded model takes tens of seconds to load; the pages must not wait for it. `LazyChatModel` calls this
-    object on first use, which blocks only the background extraction until the build is done. A failed build is
-    retried on the next use rather than remembered forever.
-    """
-
-    def __init__(self, build: Any) -> None:
-        self._build = build
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cahier-model")
-        self._future: Future[ChatModel] = self._pool.submit(self._safe_build)
-
-    def _safe_build(self) -> ChatModel:
-        try:
-            return self._build()
-        except ModelError:
-            raise
-        except CahierError as exc:  # a ConfigError must reach the extraction log as a model failure
-            raise ModelError(str(exc)) from exc
-
-    def __call__(self) -> ChatModel:
-        with self._lock:
-            future = self._future
-        try:
-            return future.result()
-        except ModelError:
-            with self._lock:
-                if self._future is future:
-                    self._future = self._pool.submit(self._safe_build)
-            raise
-
-    @property
-    def state(self) -> ModelState:
-        with self._lock:
-            future = self._future
-        if not future.done():
-            return "starting"
-        return "failed" if future.exception() is not None else "ready"
-
-    @property
-    def error(self) -> str:
-        with self._lock:
-            future = self._future
-        if future.done() and future.exception() is not None:
-            return str(future.exception())
-        return ""
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """A model chosen on the settings page for one browser session; the key lives only in session memory."""
-
-    provider: Literal["openai", "openai_compatible"]
-    model: str
-    base_url: str | None = None
-    api_key: SecretStr | None = field(default=None, repr=False)
-
-    def build(self, settings: Settings, *, timeout_s: float | None = None, max_retries: int | None = None) -> ChatModel:
-        """The adapter for this choice (no network call happens here)."""
-        key = self.api_key.get_secret_value() if self.api_key else None
-        return OpenAIChatModel(
-            model=self.model or (DEFAULT_OPENAI_MODEL if self.provider == "openai" else "default"),
-            base_url=self.base_url if self.provider == "openai_compatible" else None,
-            api_key=key,
-            method=settings.structured_output if self.provider == "openai_compatible" else "json_schema",
-            timeout_s=timeout_s or settings.request_timeout_s,
-            max_retries=settings.max_retries if max_retries is None else max_retries,
-        )
 
 
 @dataclass(frozen=True)
@@ -166,7 +88,7 @@ class Services:
 
 def _guarded_search(index: Any) -> Any:
     """The index's search, with any failure turned into a `CahierError` (the interview then skips guidance)."""
-    from assistant.retrieval import RetrievalError
+    from assistant.knowledge.search import RetrievalError
 
     def search(query: str, **kwargs: Any) -> list[Any]:
         try:
@@ -180,7 +102,7 @@ def _guarded_search(index: Any) -> Any:
 
 
 def _open_index(settings: Settings) -> tuple[Any | None, str]:
-    from assistant.retrieval import open_index
+    from assistant.knowledge.search import open_index
 
     try:
         index = open_index(settings)
@@ -189,19 +111,6 @@ def _open_index(settings: Settings) -> tuple[Any | None, str]:
         log.warning("knowledge index unavailable: %s", exc)
         return None, str(exc)
     return index, "" if count else "empty"
-
-
-def _model_name(settings: Settings) -> str:
-    provider = settings.resolved_provider
-    if settings.model:
-        return settings.model
-    if provider == "openai":
-        return DEFAULT_OPENAI_MODEL
-    if provider == "local":
-        from assistant.local_model import DEFAULT_SPEC
-
-        return DEFAULT_SPEC.name
-    return "default"
 
 
 def build_services(settings: Settings) -> Services:
@@ -214,10 +123,8 @@ def build_services(settings: Settings) -> Services:
         model: ChatModel = EmptyFindingsModel(name="scripted")
         provider = "scripted"
     else:
-        from assistant.llm import chat_model_from_settings
-
         warmup = ModelWarmup(lambda: chat_model_from_settings(settings))
-        model = LazyChatModel(warmup, name=_model_name(settings))
+        model = LazyChatModel(warmup, name=default_model_name(settings))
         provider = settings.resolved_provider
     interview = Interview(store, model, search=search)
     return Services(settings, store, model, interview, index, note, warmup, provider)
@@ -243,7 +150,7 @@ def get_services() -> Services:
     cached = st.session_state.get(_SESSION_BUNDLE_KEY)
     if cached is not None and cached[0] is choice and cached[1] is base:
         return cached[2]
-    model = choice.build(base.settings)
+    model = chat_model_from_settings(base.settings, choice)
     interview = Interview(base.store, model, search=base.interview.search, plan=base.interview.plan)
     bundle = replace(base, model=model, interview=interview, warmup=None, provider=choice.provider)
     st.session_state[_SESSION_BUNDLE_KEY] = (choice, base, bundle)

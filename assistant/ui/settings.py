@@ -14,10 +14,11 @@ from pydantic import SecretStr
 
 from assistant import access
 from assistant.errors import AccessDeniedError, CahierError, InputError, TooManyAttemptsError
-from assistant.llm import Message
+from assistant.models.factory import ModelChoice, chat_model_from_settings
+from assistant.models.port import Message
 from assistant.schemas import Language
 from assistant.ui import display
-from assistant.ui.services import SESSION_MODEL_KEY, ModelChoice, get_services
+from assistant.ui.services import SESSION_MODEL_KEY, get_services
 from assistant.ui.shell import PAGE_FILES, Context, grant_access, notify, open_project, page_context
 
 TEST_TIMEOUT_S = 30.0
@@ -52,7 +53,7 @@ def _model(context: Context) -> None:
             context.t("settings.provider"),
             _PROVIDERS,
             index=_PROVIDERS.index(default_provider) if default_provider in _PROVIDERS else 0,
-            format_func=lambda name: context.t(f"settings.provider.{name}"),
+            format_func=lambda name: context.t(f"settings.providers.{name}"),
             key="settings.provider",
         )
         if provider == "local":
@@ -100,7 +101,7 @@ def _model(context: Context) -> None:
             st.error(context.t("settings.needs_key"))
             return
         new_choice = ModelChoice(
-            provider=provider,
+            provider="openai" if provider == "openai" else "openai_compatible",
             model=model.strip(),
             base_url=base_url.strip().rstrip("/") or None,
             api_key=SecretStr(secret) if secret else None,
@@ -120,7 +121,9 @@ def _test(context: Context, choice: ModelChoice | None) -> None:
             if choice is None:
                 model = get_services().model
             else:
-                model = choice.build(context.services.settings, timeout_s=TEST_TIMEOUT_S, max_retries=0)
+                model = chat_model_from_settings(
+                    context.services.settings, choice, timeout_s=TEST_TIMEOUT_S, max_retries=0
+                )
             "".join(model.reply([Message("user", "Reply with the single word OK.")]))
         except (CahierError, ValueError) as exc:
             st.error(context.t("settings.test_failed", error=display.text(str(exc))), icon=":material/error:")
@@ -160,7 +163,7 @@ def _data(context: Context) -> None:
         index = context.services.index
         if index is not None:
             try:
-                index_text = context.t("settings.index_count", count=index.count())
+                index_text = context.tn("settings.index_count", index.count())
             except Exception as exc:  # chromadb raises unrelated types
                 index_text = context.t("settings.index_missing", error=exc)
         else:
@@ -187,7 +190,7 @@ def _redacted(url: str) -> str:
 def _access_refused(context: Context, exc: CahierError) -> None:
     """Say why an access action was refused, in the page's language."""
     if isinstance(exc, TooManyAttemptsError):
-        st.error(context.t("access.too_many", minutes=max(1, -(-exc.retry_after_s // 60))))
+        st.error(context.tn("access.too_many", max(1, -(-exc.retry_after_s // 60))))
     elif isinstance(exc, AccessDeniedError):
         st.error(context.t("access.wrong_code"))
     elif isinstance(exc, InputError):
@@ -255,7 +258,7 @@ def _access(context: Context) -> None:
                 st.success(context.t("settings.link_made"))
                 st.code(f"?project={project.id}&link={token}", language=None)
             if revoked:
-                notify(context.t("settings.links_revoked", count=access.revoke_links(store, project.id, code)))
+                notify(context.tn("settings.links_revoked", access.revoke_links(store, project.id, code)))
                 st.rerun()
         except CahierError as exc:
             _access_refused(context, exc)

@@ -18,11 +18,12 @@ import streamlit as st
 
 from assistant import access
 from assistant.errors import AccessDeniedError, CahierError, NotFoundError, TooManyAttemptsError
-from assistant.interview import Coverage, TurnResult
-from assistant.schemas import Language, Project, SectionId, Speaker, Stakeholder, Turn
+from assistant.interview.service import TurnResult
+from assistant.resources import package_path
+from assistant.schemas import Coverage, Language, Project, SectionId, Speaker, Stakeholder, Turn
 from assistant.store import Store
 from assistant.ui import display
-from assistant.ui.i18n import STRINGS, coverage_icon, section_title, t
+from assistant.ui.i18n import coverage_icon, has, section_title, t, tn
 from assistant.ui.services import Services, get_services
 
 PROJECT_PARAM = "project"
@@ -44,13 +45,10 @@ TURN_RESULTS_KEY = "cahier.turn_results"
 """{question turn id: TurnResult}: the options and citations returned with each question asked in this session."""
 
 PAGE_FILES = {
-    "projects": "assistant/ui/pages/projects.py",
-    "chat": "assistant/ui/pages/chat.py",
-    "requirements": "assistant/ui/pages/requirements.py",
-    "draft": "assistant/ui/pages/draft.py",
-    "export": "assistant/ui/pages/export.py",
-    "settings": "assistant/ui/pages/settings.py",
+    name: str(package_path("assistant.ui", "pages", f"{name}.py"))
+    for name in ("projects", "chat", "requirements", "draft", "export", "settings")
 }
+"""The page scripts, by absolute path: the entry point is `app.py` in a checkout, the copy in the wheel otherwise."""
 _PAGE_ICONS = {
     "projects": ":material/folder_open:",
     "chat": ":material/forum:",
@@ -88,8 +86,8 @@ class Context:
         """The section of the latest question asked."""
         for turn in reversed(self.turns):
             if turn.speaker is Speaker.ASSISTANT:
-                slot = turn.meta.get("slot")
-                return SectionId(slot.split(".")[0]) if slot else None
+                slot = turn.meta.slot
+                return slot.section if slot else None
         return None
 
     @property
@@ -99,6 +97,10 @@ class Context:
 
     def t(self, key: str, **values: object) -> str:
         return t(key, self.language, **values)
+
+    def tn(self, key: str, count: int, **values: object) -> str:
+        """The plural form of `key` for `count`, in the page's language."""
+        return tn(key, count, self.language, **values)
 
     def person_name(self, stakeholder_id: str) -> str:
         person = next((s for s in self.stakeholders if s.id == stakeholder_id), None)
@@ -273,7 +275,7 @@ def unlock_form(context: Context) -> None:
             try:
                 proof = access.check_code(context.store, project_id, code)
             except TooManyAttemptsError as exc:
-                st.error(context.t("access.too_many", minutes=max(1, -(-exc.retry_after_s // 60))))
+                st.error(context.tn("access.too_many", max(1, -(-exc.retry_after_s // 60))))
             except AccessDeniedError:
                 st.error(context.t("access.wrong_code"))
             else:
@@ -365,7 +367,7 @@ def _coverage(context: Context) -> None:
     st.markdown(f"**{context.t('coverage.title')}**")
     st.progress(
         (clear + partial / 2) / max(len(coverage), 1),
-        text=context.t("coverage.summary", clear=clear, total=len(coverage)),
+        text=context.tn("coverage.summary", clear, total=len(coverage)),
     )
     current = context.current_section
     lines = []
@@ -383,7 +385,8 @@ def _model_status(context: Context) -> None:
     status = context.services.model_status()
     colours = {"ready": "green", "starting": "orange", "failed": "red", "idle": "gray"}
     where = context.t("model.local" if status.local else "model.remote")
-    provider = context.t(f"provider.{status.provider}") if f"provider.{status.provider}" in STRINGS else status.provider
+    key = f"provider.{status.provider}"
+    provider = context.t(key) if has(key, context.language) else status.provider
     st.markdown(f"**{context.t('model.title')}**")
     st.markdown(f":{colours[status.state]}-badge[{context.t(f'model.{status.state}')}] {display.code(status.name)}")
     st.caption(f"{display.text(provider)} · {where}")

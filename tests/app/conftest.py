@@ -8,9 +8,9 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
-from assistant.interview import Interview
+from assistant.interview.service import Interview
+from assistant.models.testing import ScriptedChatModel
 from assistant.store import Store
-from assistant.testing import ScriptedChatModel
 from assistant.ui.services import OVERRIDE_KEY, Services
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -8,14 +8,15 @@ import pytest
 
 from assistant import access
 from assistant.errors import AccessDeniedError
-from assistant.schemas import Speaker
-from assistant.testing import turn_findings as findings
-from assistant.ui.i18n import STRINGS
+from assistant.i18n.catalog import catalog
+from assistant.models.testing import turn_findings as findings
+from assistant.schemas import Language, Speaker
 from tests.app.conftest import App, texts
 
 PAGES = "assistant/ui/pages"
 CODE = "code d'accès 2027"
 SECRET_ANSWER = "Notre budget confidentiel est de 80 k€ HT."
+FR = catalog(Language.FR)
 
 
 def _button(at, label: str):
@@ -52,7 +53,7 @@ def test_a_protected_project_shows_nothing_until_its_code_is_given(app: App):
     project, person = _protected_project(app)
     listing = app.open()
     assert not listing.exception
-    assert STRINGS["projects.locked"][0] in texts(listing) and project.id in texts(listing)
+    assert FR.text("projects.locked") in texts(listing) and project.id in texts(listing)
     assert not _reveals(listing)
 
     at = app.open(project=project.id, who=person.id)
@@ -65,7 +66,7 @@ def test_a_protected_project_shows_nothing_until_its_code_is_given(app: App):
     _input(at, "Code d'accès").input("pas le bon code")
     _button(at, "Déverrouiller").click().run()
     assert not at.exception
-    assert STRINGS["access.wrong_code"][0] in texts(at)
+    assert FR.text("access.wrong_code") in texts(at)
     assert not _reveals(at)
 
     _input(at, "Code d'accès").input(CODE)
@@ -85,7 +86,7 @@ def test_after_five_wrong_codes_the_app_refuses_even_the_right_one(app: App):
     _input(at, "Code d'accès").input(CODE)
     _button(at, "Déverrouiller").click().run()
     assert not at.exception
-    assert "Trop de codes incorrects pour ce projet : réessayez dans 15 minute(s)." in texts(at)
+    assert "Trop de codes incorrects pour ce projet : réessayez dans 15 minutes." in texts(at)
     assert not _reveals(at)
 
 
@@ -96,9 +97,9 @@ def test_a_stakeholder_link_opens_the_interview_page_and_nothing_else(app: App):
     at = app.open(project=project.id, link=token, who=person.id)
     assert not at.exception
     assert SECRET_ANSWER in texts(at)
-    assert STRINGS["access.link_mode"][0] in texts(at)
-    assert STRINGS["sidebar.change_project"][0] not in [b.label for b in at.button]
-    assert STRINGS["access.code"][0] not in [w.label for w in at.text_input]
+    assert FR.text("access.link_mode") in texts(at)
+    assert FR.text("sidebar.change_project") not in [b.label for b in at.button]
+    assert FR.text("access.code") not in [w.label for w in at.text_input]
 
     app.model.push(findings())
     at.chat_input[0].set_value("Nous avons aussi 40 commerciaux.").run()
@@ -123,7 +124,7 @@ def test_a_revoked_or_wrong_link_opens_nothing(app: App):
     for candidate in (token, "guessed-token"):
         at = app.open(project=project.id, link=candidate)
         assert not at.exception
-        assert STRINGS["access.bad_link"][0] in texts(at)
+        assert FR.text("access.bad_link") in texts(at)
         assert not _reveals(at) and len(at.chat_input) == 0
         assert "link" not in at.query_params
 
@@ -145,7 +146,7 @@ def test_setting_a_code_and_making_a_link_in_settings(app: App):
     _button(at, "Enregistrer le code").click().run()
     assert not at.exception
     assert access.is_protected(app.store, project.id)
-    assert STRINGS["settings.code_saved"][0] in texts(at)
+    assert FR.text("settings.code_saved") in texts(at)
     assert _input(at, "Nom du projet").value == "CRM Acme"  # this session still sees the project
     assert not _reveals(app.open(project=project.id))  # a new session is locked
 
@@ -167,7 +168,7 @@ def test_deleting_a_project_from_settings_needs_the_confirmation_and_the_code(ap
     _button(at, "Déverrouiller").click().run()
     at.switch_page(f"{PAGES}/settings.py").run()
     _button(at, "Supprimer définitivement").click().run()
-    assert STRINGS["settings.delete_unconfirmed"][0] in texts(at)
+    assert FR.text("settings.delete_unconfirmed") in texts(at)
     assert app.store.get_project(project.id).name == "CRM Acme"
 
     at.checkbox(key="settings.delete_confirm").check()

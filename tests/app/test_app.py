@@ -10,14 +10,15 @@ import pytest
 import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from assistant import draft
+from assistant.draft import workflow
 from assistant.errors import ModelError
-from assistant.schemas import Requirement, SectionId, SectionState, Speaker
-from assistant.testing import turn_findings as findings
-from assistant.ui.i18n import STRINGS
+from assistant.i18n.catalog import catalog
+from assistant.models.testing import turn_findings as findings
+from assistant.schemas import Language, Requirement, SectionId, SectionState, Speaker, TurnAction
 from tests.app.conftest import App, texts
 
 PAGES = "assistant/ui/pages"
+FR = catalog(Language.FR)
 
 
 def _button(at, label: str):
@@ -129,7 +130,7 @@ def test_model_failure_is_explained_and_the_interview_goes_on(app: App):
     app.model.push(ModelError("the server is down"))
     at = _answer(app, at, project.id, "Nous avons 40 commerciaux itinérants.")
     assert not at.exception
-    assert STRINGS["chat.failed"][0] in texts(at)
+    assert FR.text("chat.failed") in texts(at)
     speakers = [t.speaker for t in app.store.list_turns(project.id)]
     assert speakers == [Speaker.ASSISTANT, Speaker.STAKEHOLDER, Speaker.ASSISTANT]
 
@@ -151,12 +152,12 @@ def test_an_answer_shows_analysing_until_its_extraction_is_done(app: App):
     app.model.push(findings(requirements=(("Le CRM doit importer les contacts depuis Outlook", "should"),)))
     at.chat_input[0].set_value("Il faut importer nos contacts Outlook.").run()
     assert not at.exception
-    assert STRINGS["chat.analysing"][0] in texts(at)
+    assert FR.text("chat.analysing") in texts(at)
     release.set()
     answer = [t for t in app.store.list_turns(project.id) if t.speaker is Speaker.STAKEHOLDER][-1]
     assert app.services.interview.wait(project.id, answer.id, timeout=15)
     at.run()
-    assert STRINGS["chat.analysing"][0] not in texts(at)
+    assert FR.text("chat.analysing") not in texts(at)
     assert "importer les contacts depuis Outlook" in texts(at)
 
 
@@ -167,12 +168,12 @@ def test_skip_and_dont_know_record_open_questions(app: App):
     _button(at, "Je ne sais pas").click().run()
     assert not at.exception
     answer = [t for t in app.store.list_turns(project.id) if t.speaker is Speaker.STAKEHOLDER][-1]
-    assert answer.meta["action"] == "dont_know"
-    assert STRINGS["chat.skipped"][0] in texts(at)
+    assert answer.meta.action is TurnAction.DONT_KNOW
+    assert FR.text("chat.skipped") in texts(at)
     _button(at, "Passer").click().run()
-    assert [t.meta["action"] for t in app.store.list_turns(project.id) if t.speaker is Speaker.STAKEHOLDER] == [
-        "dont_know",
-        "skip",
+    assert [t.meta.action for t in app.store.list_turns(project.id) if t.speaker is Speaker.STAKEHOLDER] == [
+        TurnAction.DONT_KNOW,
+        TurnAction.SKIP,
     ]
     at.switch_page(f"{PAGES}/requirements.py").run()
     assert not at.exception
@@ -210,7 +211,7 @@ def test_editing_a_requirement_in_the_table_saves_a_new_version(app: App):
     assert saved.statement == "Le CRM doit afficher une fiche client en moins de 2 secondes"
     assert saved.moscow.value == "must"
     assert app.store.object_history(project.id, requirement.id)[-1].changed_by == person.id
-    assert "1 exigence(s) enregistrée(s)." in texts(at)
+    assert "1 exigence enregistrée." in texts(at)
 
 
 def test_a_concurrent_change_is_refused_with_a_clear_message(app: App):
@@ -288,7 +289,7 @@ def test_editing_a_draft_section_in_place(app: App):
     at.text_area(key=f"draft.text.{project.id}.context").input("Le projet remplace un fichier Excel partagé.")
     at.button(key="draft.save.context").click().run()
     assert not at.exception
-    view = draft.section_view(app.store, project.id, SectionId.CONTEXT)
+    view = workflow.section_view(app.store, project.id, SectionId.CONTEXT)
     assert (view.state, view.text) == (SectionState.EDITED, "Le projet remplace un fichier Excel partagé.\n")
     assert "Le projet remplace un fichier Excel partagé." in texts(at)
 
@@ -345,11 +346,14 @@ def test_settings_test_connection_uses_the_session_key_and_never_shows_it(app: A
 
 def test_every_string_exists_in_both_languages_and_every_key_used_exists():
     """i18n: no empty translation, and no page asks for a key that is missing."""
-    for key, (french, english) in STRINGS.items():
-        assert french.strip() and english.strip(), key
+    french, english = catalog(Language.FR), catalog(Language.EN)
+    for key, entry in french.entries.items():
+        for forms in (entry, english.entries[key]):
+            words = [forms] if isinstance(forms, str) else list(forms.values() if isinstance(forms, dict) else forms)
+            assert words and all(text.strip() for text in words), key
     used: set[str] = set()
     for path in (Path(__file__).resolve().parents[2] / "assistant" / "ui").glob("*.py"):
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r"""\btn?\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
     assert used, "no t() call found"
     from assistant.export import FORMATS
     from assistant.quality import Severity
@@ -359,9 +363,20 @@ def test_every_string_exists_in_both_languages_and_every_key_used_exists():
     used |= {f"nav.{name}" for name in PAGE_FILES} | {f"language.{code}" for code in ("fr", "en")}
     used |= {f"model.{state}" for state in ("ready", "starting", "failed", "idle")}
     used |= {f"severity.{severity.value}" for severity in Severity} | {f"export.{spec.name}" for spec in FORMATS}
-    used |= {f"settings.provider.{name}" for name in ("local", "openai", "openai_compatible")}
+    used |= {f"settings.providers.{name}" for name in ("local", "openai", "openai_compatible")}
     used |= {f"req.col_{name}" for name in (*EDITABLE, "id", "score", "source")}
-    assert sorted(used - set(STRINGS)) == []
+    assert sorted(used - set(french.entries)) == []
+
+
+def test_choice_lists_speak_the_project_language(app: App):
+    """Streamlit's placeholders are English ("Choose options", "No options to select"); the filters use ours."""
+    project, person = _project_with_person(app)
+    at = app.open(project=project.id, who=person.id)
+    at.switch_page(f"{PAGES}/requirements.py").run()
+    assert not at.exception
+    choose, none = FR.text("widget.choose_options"), FR.text("widget.no_options")
+    # no requirement yet: no section to filter on; the person and the statuses are there
+    assert [widget.proto.placeholder for widget in at.multiselect] == [none, choose, choose]
 
 
 def test_a_second_person_joins_and_speakers_switch_mid_interview(app: App):
@@ -394,7 +409,7 @@ def test_the_project_picker_switches_to_english(app: App):
 
 def test_a_model_chosen_in_settings_is_used_for_this_session_only(app: App):
     """ "Use for this session" swaps the model of this session's interview; the shared bundle is untouched."""
-    from assistant.llm import OpenAIChatModel
+    from assistant.models.openai import OpenAIChatModel
     from assistant.ui.services import SESSION_MODEL_KEY
 
     project, person = _project_with_person(app)
@@ -420,13 +435,13 @@ def test_a_section_changed_by_someone_else_is_not_approved_blindly(app: App):
     project, person = _project_with_person(app)
     at = app.open(project=project.id, who=person.id)
     at.switch_page(f"{PAGES}/draft.py").run()
-    view = draft.section_view(app.store, project.id, SectionId.BUDGET)
-    draft.edit_section(app.store, project.id, SectionId.BUDGET, "Budget : 80 k€ HT.", author="Bob",
+    view = workflow.section_view(app.store, project.id, SectionId.BUDGET)
+    workflow.edit_section(app.store, project.id, SectionId.BUDGET, "Budget : 80 k€ HT.", author="Bob",
                        expected_version=view.version)  # fmt: skip
     at.button(key="draft.approve.budget").click().run()
     assert not at.exception
     assert "Cette section a changé depuis son affichage" in texts(at)
-    assert draft.section_view(app.store, project.id, SectionId.BUDGET).state is SectionState.EDITED
+    assert workflow.section_view(app.store, project.id, SectionId.BUDGET).state is SectionState.EDITED
 
 
 def test_a_proposal_from_new_answers_is_shown_as_a_diff_and_accepted(app: App):
@@ -441,6 +456,6 @@ def test_a_proposal_from_new_answers_is_shown_as_a_diff_and_accepted(app: App):
     assert "importer les contacts depuis Outlook" in "\n".join(c.value for c in at.code)
     at.button(key="draft.accept.functional").click().run()
     assert not at.exception
-    view = draft.section_view(app.store, project.id, SectionId.FUNCTIONAL)
+    view = workflow.section_view(app.store, project.id, SectionId.FUNCTIONAL)
     assert view.state is SectionState.GENERATED and not view.changes_available
     assert "importer les contacts depuis Outlook" in view.text

@@ -9,10 +9,12 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import ConfigError, ModelError
-from assistant.llm import LazyChatModel, Message
+from assistant.models.factory import LazyChatModel, ModelWarmup
+from assistant.models.port import Message
+from assistant.models.testing import EmptyFindingsModel
 from assistant.schemas import TurnFindings
 from assistant.ui import display
-from assistant.ui.services import EmptyFindingsModel, ModelWarmup, build_services
+from assistant.ui.services import build_services
 
 
 def test_the_bundle_opens_an_empty_index_and_warms_the_model_in_the_background(tmp_path: Path):
@@ -34,12 +36,12 @@ def test_the_bundle_opens_an_empty_index_and_warms_the_model_in_the_background(t
 
 def test_a_broken_index_costs_only_the_guidance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """When Chroma cannot open, the interview runs without guidance and says why."""
-    import assistant.retrieval
+    import assistant.knowledge.search
 
     def broken(settings):  # noqa: ANN001, ANN202
-        raise assistant.retrieval.RetrievalError("cannot open the directory")
+        raise assistant.knowledge.search.RetrievalError("cannot open the directory")
 
-    monkeypatch.setattr(assistant.retrieval, "open_index", broken)
+    monkeypatch.setattr(assistant.knowledge.search, "open_index", broken)
     services = build_services(Settings(data_dir=tmp_path, model_provider="openai", openai_api_key="sk-x" * 4))
     try:
         assert services.index is None and "cannot open" in services.index_note

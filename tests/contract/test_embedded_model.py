@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.llm import Message, ModelAuthError, OpenAIChatModel, chat_model_from_settings
-from assistant.local_model import DEFAULT_SPEC, shared_server
-from assistant.prompts import load_prompt
+from assistant.models.embedded import DEFAULT_SPEC, shared_server
+from assistant.models.factory import chat_model_from_settings
+from assistant.models.openai import OpenAIChatModel
+from assistant.models.port import Message, ModelAuthError
+from assistant.models.prompts import load_prompt
 from assistant.schemas import Language, TurnFindings
 
 pytestmark = pytest.mark.slow

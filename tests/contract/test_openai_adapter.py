@@ -4,13 +4,13 @@ import pytest
 from pydantic import BaseModel, Field
 
 from assistant.errors import ExtractionError
-from assistant.llm import (
+from assistant.models.openai import OpenAIChatModel
+from assistant.models.port import (
     Message,
     ModelAuthError,
     ModelResponseError,
     ModelTimeoutError,
     ModelUnavailableError,
-    OpenAIChatModel,
     TruncatedOutputError,
 )
 from tests.contract.fake_openai import Canned, FakeOpenAIServer, completion, error, streamed

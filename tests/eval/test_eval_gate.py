@@ -18,7 +18,7 @@ import yaml
 from assistant.evaluation.report import check_baseline, summarise
 from assistant.evaluation.runner import evaluate
 from assistant.evaluation.transcripts import load_transcript, recording_path
-from assistant.testing import ReplayChatModel
+from assistant.models.recorded import ReplayChatModel
 
 EVAL = Path(__file__).resolve().parent
 TRANSCRIPTS = EVAL / "transcripts"

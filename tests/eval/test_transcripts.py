@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from assistant.interview import _CORRECTION, _DONT_KNOW, _MESSAGES, _fold, _says_must, looks_like_injection
-from assistant.plan import Plan, default_plan
+from assistant.i18n.catalog import catalog
+from assistant.interview.cues import is_dont_know, looks_like_injection, says_correction, says_must
+from assistant.interview.plan import Plan, default_plan
 from assistant.schemas import (
     Conflict,
     ConflictingStatement,
@@ -87,7 +88,7 @@ def _asked_slot(data: dict[str, Any], number: int) -> str | None:
 def _action(turn: dict[str, Any]) -> str:
     """What the pipeline will do with the turn: a typed "je ne sais pas" counts as the button."""
     action = turn.get("action", "answer")
-    if action == "answer" and _DONT_KNOW.match(_fold(turn["text"])):
+    if action == "answer" and is_dont_know(turn["text"]):
         return "dont_know"
     return action
 
@@ -157,7 +158,7 @@ def _expected_coverage(data: dict[str, Any], plan: Plan) -> dict[str, str]:
 
 
 def _conflict_pattern(language: str) -> re.Pattern[str]:
-    template = re.escape(_MESSAGES[language]["conflict"])
+    template = re.escape(catalog(language).text("interview.conflict"))
     for name in ("subject", "a", "b"):
         template = template.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+?)")
     return re.compile(f"^{template}$")
@@ -228,7 +229,7 @@ def test_questions_are_cahiers_own_in_plan_order(path, plan):
     budget, and conflict questions are Cahier's conflict message about a budget or deadline constraint."""
     data = _load(path)
     language = data["language"]
-    messages = _MESSAGES[language]
+    messages = catalog(language)
     order = plan.slot_keys()
     asked: list[str] = []
     per_section: Counter[str] = Counter()
@@ -239,9 +240,9 @@ def test_questions_are_cahiers_own_in_plan_order(path, plan):
             continue
         prefix = ""
         if number == 1:
-            prefix = messages["welcome"]
+            prefix = messages.text("interview.welcome")
         elif _action(turns[number - 2]) != "answer":
-            prefix = messages["skip_ack"]
+            prefix = messages.text("interview.skip_ack")
         assert turn["text"].startswith(prefix), f"turn {number} should start with {prefix!r}"
         body = turn["text"][len(prefix) :]
         key = turn["slot"]
@@ -378,7 +379,7 @@ def test_priorities_are_grounded_in_what_was_said(path):
     for item in data["gold"]["requirements"]:
         if item["moscow"] == "must":
             texts = " ".join(answers[n]["text"] for n in item["source_turns"])
-            assert _says_must(texts), f"{item['statement']!r} is `must` but no source turn says so"
+            assert says_must(texts), f"{item['statement']!r} is `must` but no source turn says so"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -423,7 +424,7 @@ def test_conflicts_are_two_people_disagreeing_on_budget_or_deadline(path):
         assert first < second
         assert [answers[first]["speaker"], answers[second]["speaker"]] == item["stakeholders"]
         assert item["stakeholders"][0] != item["stakeholders"][1]
-        assert not _CORRECTION.search(_fold(answers[second]["text"])), "the pipeline would read this as a correction"
+        assert not says_correction(answers[second]["text"]), "the pipeline would read this as a correction"
         [constraint] = [c for c in gold["constraints"] if c["kind"] == item["subject"]]
         assert constraint["source_turns"][0] == first and second not in constraint["source_turns"]
         Conflict(

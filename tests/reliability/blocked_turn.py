@@ -11,8 +11,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from assistant.interview import Interview
-from assistant.llm import ChatModel, Extraction, Message, StreamedReply, T
+from assistant.interview.service import Interview
+from assistant.models.port import ChatModel, Extraction, Message, StreamedReply, T
 from assistant.store import Store
 
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant import draft
+from assistant.draft import workflow
 from assistant.errors import StaleWriteError
 from assistant.schemas import Conflict, Constraint, Objective, OpenQuestion, Requirement, Risk, Speaker, UseCase
 from assistant.store import Store
@@ -68,9 +68,9 @@ def _write(store: Store, project_id: str, speaker: str, rng: random.Random, tag:
     time.sleep(rng.random() * READ_WRITE_GAP_S)
     if kind == 3:
         text = f"Le projet remplace un fichier Excel partagé ({tag})."
-        saved = draft.edit_section(store, project_id, SHARED_SECTION, text, author=tag, expected_version=read)
+        saved = workflow.edit_section(store, project_id, SHARED_SECTION, text, author=tag, expected_version=read)
         return {"op": "edit", "read": read, "author": tag, "text": saved.text, "version": saved.version}
-    saved = draft.approve_section(store, project_id, SHARED_SECTION, author=tag, expected_version=read)
+    saved = workflow.approve_section(store, project_id, SHARED_SECTION, author=tag, expected_version=read)
     return {"op": "approve", "read": read, "author": tag, "text": saved.text, "version": saved.version}
 
 

@@ -20,18 +20,18 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from assistant import draft
 from assistant.config import Settings, _default_data_dir, load_settings
+from assistant.draft import workflow
 from assistant.errors import ConfigError, InputError
 from assistant.export import render_export
 from assistant.export.csv import FORMULA_STARTS
 from assistant.export.json import MAX_IMPORT_BYTES, export_project
-from assistant.interview import Interview
-from assistant.schemas import Constraint, MoSCoW, Requirement, SectionId, Speaker
+from assistant.i18n.catalog import catalog
+from assistant.interview.service import Interview
+from assistant.models.testing import ScriptedChatModel, turn_findings
+from assistant.schemas import Constraint, ExtractionStatus, Language, MoSCoW, Requirement, SectionId, Speaker
 from assistant.store import Store
-from assistant.testing import ScriptedChatModel, turn_findings
 from assistant.ui import display
-from assistant.ui.i18n import STRINGS
 from assistant.ui.services import OVERRIDE_KEY, Services
 from tests.app.conftest import APP, TIMEOUT, texts
 from tests.reliability.invariants import assert_intact, snapshot
@@ -128,7 +128,7 @@ def test_the_chat_page_explains_a_refused_message_and_shows_an_accepted_one_as_t
     assert not at.exception
     if case["expect"] == "refused":
         shown = "\n".join(str(e.value) for e in at.error)
-        assert STRINGS["chat.error"][0].split("{")[0] in shown and case["error"] in shown
+        assert catalog(Language.FR).text("chat.error").split("{")[0] in shown and case["error"] in shown
         assert snapshot(store, project_id) == before
         return
     answer = [t for t in store.list_turns(project_id) if t.speaker is Speaker.STAKEHOLDER][-1]
@@ -199,8 +199,8 @@ def test_markup_in_every_field_is_shown_as_text_in_the_app_and_in_every_export(t
         assert not any(m.proto.allow_html for m in at.markdown)
 
         if case["draft"]:
-            view = draft.section_view(store, project.id, SectionId.CONTEXT)
-            draft.edit_section(store, project.id, SectionId.CONTEXT, f"Contexte : {payload}", author="Relecteur",
+            view = workflow.section_view(store, project.id, SectionId.CONTEXT)
+            workflow.edit_section(store, project.id, SectionId.CONTEXT, f"Contexte : {payload}", author="Relecteur",
                                expected_version=view.version)  # fmt: skip
         stored = {"name": project.name, "company": project.company, "person": person.name, "role": person.role}
         assert store.get_project(project.id).name == stored["name"] and stored["name"].endswith(payload.strip())
@@ -290,7 +290,7 @@ def test_an_answer_giving_orders_is_data_and_changes_nothing(interview, case: di
     result = service.handle_turn(project_id, person_id, text)
     assert service.wait(project_id, result.turn_id, timeout=60)
     assert store.get_turn(project_id, result.turn_id).text == text
-    assert store.extraction_states(project_id)[result.turn_id]["status"] == "done"
+    assert store.extraction_states(project_id)[result.turn_id].status is ExtractionStatus.DONE
     messages = model.calls[-1].messages
     assert all(text not in m.content for m in messages if m.role == "system")
     assert text in messages[-1].content and messages[-1].role == "user"

@@ -17,10 +17,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from assistant import draft
+from assistant.draft import workflow
+from assistant.models.testing import turn_findings as findings
 from assistant.schemas import Requirement, SectionId, SectionState, Speaker
 from assistant.store import Store
-from assistant.testing import turn_findings as findings
 from tests.reliability.concurrent_writer import FRESH_COUNTERS, SHARED_REQUIREMENT, SHARED_SECTION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +105,7 @@ def test_two_people_editing_one_section_the_second_save_is_refused_and_shown_the
     project, alice, bruno = _two_people(app)
     first = _on_draft(app, project.id, alice.id)
     second = _on_draft(app, project.id, bruno.id)
-    shown = draft.section_view(app.store, project.id, SectionId.CONTEXT).version
+    shown = workflow.section_view(app.store, project.id, SectionId.CONTEXT).version
     key = f"draft.text.{project.id}.context"
     for at in (first, second):
         at.button(key="draft.edit.context").click().run()
@@ -142,7 +142,7 @@ def test_an_approval_while_someone_edits_is_kept_and_the_editor_is_told_in_engli
     project, alice, bruno = _two_people(app, language="en")
     editor = _on_draft(app, project.id, alice.id)
     approver = _on_draft(app, project.id, bruno.id)
-    shown = draft.section_view(app.store, project.id, SectionId.BUDGET).version
+    shown = workflow.section_view(app.store, project.id, SectionId.BUDGET).version
     editor.button(key="draft.edit.budget").click().run()
     approver.button(key="draft.approve.budget").click().run()
     assert not approver.exception
@@ -219,7 +219,7 @@ def _prepare(store: Store) -> str:
     shared = Requirement(id=store.new_id(project.id, Requirement), statement="Le CRM doit relancer le client")
     assert shared.id == SHARED_REQUIREMENT
     store.save_object(project.id, shared, changed_by="cahier")
-    draft.edit_section(
+    workflow.edit_section(
         store, project.id, SHARED_SECTION, "Le projet remplace un fichier Excel.", author="cahier", expected_version=0
     )
     return project.id

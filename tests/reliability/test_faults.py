@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.interview import Interview
-from assistant.schemas import Language, Requirement, Speaker
+from assistant.i18n.catalog import catalog
+from assistant.interview.service import Interview
+from assistant.models.testing import Fault, FaultInjectingChatModel, ScriptedChatModel
+from assistant.models.testing import turn_findings as findings
+from assistant.schemas import ExtractionStatus, Language, Requirement, Speaker
 from assistant.store import Store
-from assistant.testing import Fault, FaultInjectingChatModel, ScriptedChatModel
-from assistant.testing import turn_findings as findings
 from assistant.ui.chat import FAILURE_REASONS, failure_reason
-from assistant.ui.i18n import STRINGS
 from tests.reliability.invariants import assert_intact, snapshot
 
 HANG_S = 0.2
@@ -125,12 +125,12 @@ def make(tmp_path: Path) -> Iterator:
 def _assert_failure_recorded(setup: Setup, turn_id: int, fault: Fault) -> None:
     """The extraction log says `failed` with the typed error, and the usage table has a failed call."""
     state = setup.store.extraction_states(setup.project_id)[turn_id]
-    assert state["status"] == "failed"
-    assert state["error"].startswith(ERROR_TYPES[fault] + ":"), state["error"][:200]
-    assert ERROR_DETAILS[fault] in state["error"], state["error"][:300]
+    assert state.status is ExtractionStatus.FAILED
+    assert state.error_kind == ERROR_TYPES[fault], state.error[:200]
+    assert ERROR_DETAILS[fault] in state.error, state.error[:300]
     usage = [row for row in setup.store.list_usage(setup.project_id) if row["turn_id"] == turn_id]
     assert usage and usage[-1]["ok"] is False and usage[-1]["error"]
-    assert len(state["error"]) <= 2000  # a 1 MB answer never reaches the log whole
+    assert len(state.error) <= 2000  # a 1 MB answer never reaches the log whole
 
 
 FAULTS = list(Fault)
@@ -170,7 +170,7 @@ def test_a_fault_on_any_turn_loses_nothing_and_the_turn_is_extracted_later(make,
     assert {statement for _, statement in (*ANSWERS, LAST_ANSWER)} <= statements
     states = setup.store.extraction_states(setup.project_id)
     answers = [t for t in setup.store.list_turns(setup.project_id) if t.speaker is Speaker.STAKEHOLDER]
-    assert [states[t.id]["status"] for t in answers] == ["done"] * len(answers)
+    assert [states[t.id].status for t in answers] == [ExtractionStatus.DONE] * len(answers)
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=str)
@@ -221,10 +221,10 @@ def test_a_failed_redo_of_an_extracted_turn_keeps_what_it_had_found(make, fault:
 def test_every_failure_cause_has_words_in_both_languages():
     """Each typed error the chat page names has a French and an English sentence; unknown errors have one too."""
     for key in (*FAILURE_REASONS.values(), "chat.failure.other"):
-        french, english = STRINGS[key]
+        french, english = catalog(Language.FR).text(key), catalog(Language.EN).text(key)
         assert french.strip() and english.strip() and french != english
-    assert failure_reason("ModelTimeoutError: the model did not answer") == "chat.failure.timeout"
-    assert failure_reason("RuntimeError: boom") == "chat.failure.other"
+    assert failure_reason("ModelTimeoutError") == "chat.failure.timeout"
+    assert failure_reason("RuntimeError") == "chat.failure.other"
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=str)
@@ -257,10 +257,10 @@ def test_the_chat_page_shows_the_failure_and_its_cause(tmp_path: Path, fault: Fa
         assert interview.wait(project.id, answer.id, timeout=60)
         at.run()
         assert not at.exception
-        index = 0 if language is Language.FR else 1
+        words = catalog(language)
         shown = texts(at)
-        assert STRINGS["chat.failed"][index] in shown
-        assert STRINGS[FAILURE_REASONS[ERROR_TYPES[fault]]][index] in shown
+        assert words.text("chat.failed") in shown
+        assert words.text(FAILURE_REASONS[ERROR_TYPES[fault]]) in shown
         assert model.injected == [(1, fault)]
         assert store.list_turns(project.id)[-1].speaker is Speaker.ASSISTANT  # the next question was asked
     finally:

@@ -24,17 +24,18 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from typer.testing import CliRunner
 
-from assistant import draft
 from assistant.cli import app as cli
 from assistant.config import Settings
+from assistant.draft import workflow
 from assistant.errors import ModelError
 from assistant.export import FORMATS, file_bytes, render_export
-from assistant.interview import Interview
-from assistant.llm import Message, ModelAuthError, chat_model_from_settings
+from assistant.interview.service import Interview
+from assistant.models.factory import chat_model_from_settings
+from assistant.models.port import Message, ModelAuthError
+from assistant.models.recorded import RecordingChatModel
+from assistant.models.testing import turn_findings as findings
 from assistant.schemas import Requirement, Speaker, TurnFindings
 from assistant.store import Store
-from assistant.testing import RecordingChatModel
-from assistant.testing import turn_findings as findings
 from tests.contract.fake_openai import FakeOpenAIServer, completion, error, error_echoing_key, streamed
 
 SENTINEL = "sk-cahier-SENTINEL-0123456789abcdef"
@@ -237,7 +238,7 @@ def test_an_interview_with_failures_usage_and_every_export_leaves_the_key_nowher
     usage = store.list_usage(project.id)
     assert [row["ok"] for row in usage] == [True, False, False, False, True, False, False]
     assert "[redacted]" in usage[2]["error"]  # the 400 echoed the key: it was scrubbed, not dropped silently
-    draft.regenerate(store, project.id)
+    workflow.regenerate(store, project.id)
     exports: list[Artifact] = [
         (f"export.{fmt.extension}", file_bytes(render_export(store, project.id, fmt.name))) for fmt in FORMATS
     ]

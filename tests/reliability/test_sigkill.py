@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.interview import Interview
-from assistant.schemas import Requirement, Speaker
+from assistant.interview.service import Interview
+from assistant.models.testing import ScriptedChatModel
+from assistant.models.testing import turn_findings as findings
+from assistant.schemas import ExtractionStatus, Requirement, Speaker
 from assistant.store import Store
-from assistant.testing import ScriptedChatModel
-from assistant.testing import turn_findings as findings
 from tests.reliability.invariants import assert_intact, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def test_sigkill_during_extraction_keeps_the_answer_and_reextract_recovers_it(tm
         answer = store.get_turn(project.id, turn_id)
         assert (answer.speaker, answer.stakeholder_id, answer.text) == (Speaker.STAKEHOLDER, person.id, ANSWER)
         assert answer.text.encode("utf-8") == ANSWER.encode("utf-8")
-        assert store.extraction_states(project.id)[turn_id]["status"] != "done"
+        assert store.extraction_states(project.id)[turn_id].status is not ExtractionStatus.DONE
         assert store.list_objects(project.id, Requirement) == []
 
         model = ScriptedChatModel([findings(requirements=((STATEMENT, "must"),))])
@@ -82,6 +82,6 @@ def test_sigkill_during_extraction_keeps_the_answer_and_reextract_recovers_it(tm
         assert [(o.turn_id, o.status) for o in outcomes] == [(turn_id, "done")]
         assert ANSWER in model.calls[0].messages[-1].content  # the stored words are what the model was sent
         assert [r.statement for r in store.list_objects(project.id, Requirement)] == [STATEMENT]
-        assert store.extraction_states(project.id)[turn_id]["status"] == "done"
+        assert store.extraction_states(project.id)[turn_id].status is ExtractionStatus.DONE
     finally:
         store.close()

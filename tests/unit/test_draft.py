@@ -19,13 +19,13 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from assistant import draft
-from assistant.document import build_document, glossary
-from assistant.draft_template import TEMPLATE_DIR, DraftTemplateError, load_template, template_for
+from assistant.draft import workflow
+from assistant.draft.markup import escape
+from assistant.draft.template import TEMPLATE_DIR, DraftTemplateError, load_template, template_for
 from assistant.errors import InputError, NotFoundError, StaleWriteError
+from assistant.export.document import build_document, glossary
 from assistant.export.markdown import export_markdown
-from assistant.localise import format_date_value, format_money
-from assistant.markup import escape
+from assistant.i18n.formats import format_date_value, format_money
 from assistant.schemas import (
     DatePrecision,
     DateValue,
@@ -84,15 +84,15 @@ def test_english_document_matches_snapshot(store, en_project):
 
 def test_assemble_is_deterministic_and_in_section_order(store, fr_project):
     """Two assemblies of the same objects are identical, so a regeneration that changed nothing is recognised."""
-    first = draft.assemble(store, fr_project)
+    first = workflow.assemble(store, fr_project)
     assert list(first) == list(SectionId)
-    assert first == draft.assemble(store, fr_project)
+    assert first == workflow.assemble(store, fr_project)
     assert all(text.endswith("\n") and text.strip() for text in first.values())
 
 
 def test_french_labels_amounts_and_dates(store, fr_project):
     """Enum labels, babel-formatted amounts with HT/TTC, and dates at their precision are written in French."""
-    sections = draft.assemble(store, fr_project)
+    sections = workflow.assemble(store, fr_project)
     assert "Indispensable (Must)" in sections[SectionId.FUNCTIONAL]
     assert "80\u202f000\xa0€ HT" in sections[SectionId.BUDGET]
     assert "12\u202f500,50\xa0€ (HT ou TTC à préciser)" in sections[SectionId.BUDGET]
@@ -103,7 +103,7 @@ def test_french_labels_amounts_and_dates(store, fr_project):
 
 def test_english_labels_amounts_and_dates(store, en_project):
     """The same objects in an English project give English labels, £ amounts with VAT basis, and "Q3 2027"."""
-    sections = draft.assemble(store, en_project)
+    sections = workflow.assemble(store, en_project)
     assert "Must have" in sections[SectionId.FUNCTIONAL]
     assert "£50,000 incl. VAT" in sections[SectionId.BUDGET]
     assert "| Q3 2027 |" in sections[SectionId.TIMELINE]
@@ -112,20 +112,20 @@ def test_english_labels_amounts_and_dates(store, en_project):
 
 def test_missing_information_is_spelled_out(store, fr_project, en_project):
     """Empty sections and incomplete objects say what is still needed, in the project's language."""
-    fr = draft.assemble(store, fr_project)
+    fr = workflow.assemble(store, fr_project)
     assert "**À compléter :** les données détenues" in fr[SectionId.DATA]
     assert "les critères SMART de OBJ-002 (valeur actuelle, échéance, responsable)" in fr[SectionId.OBJECTIVES]
     assert "le régime HT ou TTC de CON-002" in fr[SectionId.BUDGET]
     assert "les étapes du cas d'usage UC-002" in fr[SectionId.USE_CASES]
     assert "l'horizon (court, moyen ou long terme) de REQ-005" in fr[SectionId.NEEDS]
     assert "À compléter" not in fr[SectionId.FUNCTIONAL]
-    en = draft.assemble(store, en_project)
+    en = workflow.assemble(store, en_project)
     assert "**Still needed:** why the project starts now" in en[SectionId.CONTEXT]
 
 
 def test_objects_land_in_their_sections(store, fr_project):
     """Constraints, risks, open questions and conflicts are listed where a reader looks for them."""
-    sections = draft.assemble(store, fr_project)
+    sections = workflow.assemble(store, fr_project)
     assert "CON-004" in sections[SectionId.DIAGNOSIS]  # a technical constraint: the existing ERP
     assert "RSK-001" in sections[SectionId.METHODOLOGY]
     assert "Q-001" in sections[SectionId.DATA]
@@ -137,7 +137,7 @@ def test_objects_land_in_their_sections(store, fr_project):
 
 def test_hostile_statement_stays_text_in_markdown(store, fr_project):
     """A statement with `|`, `*`, `<script>`, `&` and a link renders as those characters, even with HTML enabled."""
-    functional = draft.assemble(store, fr_project)[SectionId.FUNCTIONAL]
+    functional = workflow.assemble(store, fr_project)[SectionId.FUNCTIONAL]
     viewer = MarkdownIt("commonmark", {"html": True}).enable("table")
     tokens = viewer.parse(functional)
     assert not [t for t in tokens if t.type == "html_block"]
@@ -161,7 +161,7 @@ def test_escape_neutralises_block_starts():
 def test_unknown_project_is_not_found(store):
     """Assembling a project that does not exist is a `NotFoundError`, not an empty draft."""
     with pytest.raises(NotFoundError):
-        draft.assemble(store, "nope")
+        workflow.assemble(store, "nope")
 
 
 # -- review rules ---------------------------------------------------------------------------------------------
@@ -169,19 +169,19 @@ def test_unknown_project_is_not_found(store):
 
 def test_regenerate_stores_generated_versions_once(store, fr_project):
     """The first regeneration stores every section; a second one with the same objects writes nothing."""
-    first = draft.regenerate(store, fr_project)
-    assert set(first.values()) == {draft.Outcome.CREATED}
-    assert set(draft.regenerate(store, fr_project).values()) == {draft.Outcome.UNCHANGED}
+    first = workflow.regenerate(store, fr_project)
+    assert set(first.values()) == {workflow.Outcome.CREATED}
+    assert set(workflow.regenerate(store, fr_project).values()) == {workflow.Outcome.UNCHANGED}
     assert len(store.section_history(fr_project, SectionId.BUDGET)) == 1
 
 
 def test_generated_section_follows_the_objects(store, fr_project):
     """A section nobody touched is rewritten when the objects change: no proposal, just a new generated version."""
-    draft.regenerate(store, fr_project)
+    workflow.regenerate(store, fr_project)
     _add_requirement(store, fr_project, "Le CRM doit envoyer un rappel la veille de chaque rendez-vous.")
-    outcomes = draft.regenerate(store, fr_project)
-    assert outcomes[SectionId.FUNCTIONAL] is draft.Outcome.UPDATED
-    view = draft.section_view(store, fr_project, SectionId.FUNCTIONAL)
+    outcomes = workflow.regenerate(store, fr_project)
+    assert outcomes[SectionId.FUNCTIONAL] is workflow.Outcome.UPDATED
+    view = workflow.section_view(store, fr_project, SectionId.FUNCTIONAL)
     assert view.state is SectionState.GENERATED and not view.changes_available
     assert "rappel la veille" in view.text
     assert store.section_history(fr_project, SectionId.FUNCTIONAL)[-1].state is SectionState.GENERATED
@@ -189,67 +189,71 @@ def test_generated_section_follows_the_objects(store, fr_project):
 
 def test_edit_then_regenerate_makes_a_proposal_and_keeps_the_edit(store, fr_project):
     """After an edit, new objects become a pending proposal with a diff; the reviewer's text stays as written."""
-    draft.regenerate(store, fr_project)
-    view = draft.section_view(store, fr_project, SectionId.FUNCTIONAL)
+    workflow.regenerate(store, fr_project)
+    view = workflow.section_view(store, fr_project, SectionId.FUNCTIONAL)
     edited = view.text.replace("Justifications", "Justifications détaillées")
-    draft.edit_section(store, fr_project, SectionId.FUNCTIONAL, edited, author="alice", expected_version=view.version)
+    workflow.edit_section(
+        store, fr_project, SectionId.FUNCTIONAL, edited, author="alice", expected_version=view.version
+    )
     new_id = _add_requirement(store, fr_project, "Le CRM doit envoyer un rappel la veille de chaque rendez-vous.")
 
-    assert draft.regenerate(store, fr_project)[SectionId.FUNCTIONAL] is draft.Outcome.PROPOSED
-    view = draft.section_view(store, fr_project, SectionId.FUNCTIONAL)
+    assert workflow.regenerate(store, fr_project)[SectionId.FUNCTIONAL] is workflow.Outcome.PROPOSED
+    view = workflow.section_view(store, fr_project, SectionId.FUNCTIONAL)
     assert view.state is SectionState.EDITED
     assert view.text == edited
     assert view.changes_available and new_id in view.proposal.text
     assert f"+| {new_id} |" in view.diff and "-### Justifications détaillées" in view.diff
-    assert draft.regenerate(store, fr_project)[SectionId.FUNCTIONAL] is draft.Outcome.UNCHANGED  # not proposed twice
+    assert (
+        workflow.regenerate(store, fr_project)[SectionId.FUNCTIONAL] is workflow.Outcome.UNCHANGED
+    )  # not proposed twice
     assert build_document(store, fr_project).sections[5].body == edited  # exports show the reviewed text
 
 
 def test_accept_proposal_hands_the_section_back_to_the_generator(store, fr_project):
     """Accepting stores the proposal as a generated version; later object changes update it directly."""
-    draft.regenerate(store, fr_project)
-    view = draft.section_view(store, fr_project, SectionId.BUDGET)
-    draft.edit_section(
+    workflow.regenerate(store, fr_project)
+    view = workflow.section_view(store, fr_project, SectionId.BUDGET)
+    workflow.edit_section(
         store, fr_project, SectionId.BUDGET, view.text + "\nNote.\n", author="alice", expected_version=view.version
     )
     _add_requirement(store, fr_project, "Le budget doit couvrir la formation des utilisateurs.", SectionId.BUDGET)
-    draft.regenerate(store, fr_project)
-    proposal = draft.section_view(store, fr_project, SectionId.BUDGET).proposal
+    workflow.regenerate(store, fr_project)
+    proposal = workflow.section_view(store, fr_project, SectionId.BUDGET).proposal
 
-    accepted = draft.accept_proposal(store, fr_project, SectionId.BUDGET, author="alice")
+    accepted = workflow.accept_proposal(store, fr_project, SectionId.BUDGET, author="alice")
     assert accepted.state is SectionState.GENERATED and accepted.author == "alice"
-    view = draft.section_view(store, fr_project, SectionId.BUDGET)
+    view = workflow.section_view(store, fr_project, SectionId.BUDGET)
     assert view.text == proposal.text and not view.changes_available
-    assert draft.history(store, fr_project, SectionId.BUDGET)[-1].event == "accepted"
+    assert workflow.history(store, fr_project, SectionId.BUDGET)[-1].event == "accepted"
     with pytest.raises(InputError, match="no pending proposal"):
-        draft.accept_proposal(store, fr_project, SectionId.BUDGET, author="alice")
+        workflow.accept_proposal(store, fr_project, SectionId.BUDGET, author="alice")
 
 
 def test_dismiss_proposal_keeps_the_text_and_is_not_offered_again(store, fr_project):
     """Dismissing withdraws the proposal; the same generation is not proposed again, a new change is."""
-    draft.regenerate(store, fr_project)
-    view = draft.section_view(store, fr_project, SectionId.DATA)
+    workflow.regenerate(store, fr_project)
+    view = workflow.section_view(store, fr_project, SectionId.DATA)
     mine = "Les données sont décrites dans l'annexe B.\n"
-    draft.edit_section(store, fr_project, SectionId.DATA, mine, author="alice", expected_version=view.version)
+    workflow.edit_section(store, fr_project, SectionId.DATA, mine, author="alice", expected_version=view.version)
     _add_requirement(store, fr_project, "Le CRM doit conserver 5 ans d'historique des commandes.", SectionId.DATA)
-    draft.regenerate(store, fr_project)
+    workflow.regenerate(store, fr_project)
 
-    dismissal = draft.dismiss_proposal(store, fr_project, SectionId.DATA, author="bob")
+    dismissal = workflow.dismiss_proposal(store, fr_project, SectionId.DATA, author="bob")
     assert dismissal.state is SectionState.PROPOSED and dismissal.text == ""
-    view = draft.section_view(store, fr_project, SectionId.DATA)
+    view = workflow.section_view(store, fr_project, SectionId.DATA)
     assert view.text == mine and view.state is SectionState.EDITED and not view.changes_available
-    assert draft.history(store, fr_project, SectionId.DATA)[-1].event == "dismissed"
-    assert draft.regenerate(store, fr_project)[SectionId.DATA] is draft.Outcome.UNCHANGED
+    assert workflow.history(store, fr_project, SectionId.DATA)[-1].event == "dismissed"
+    assert workflow.regenerate(store, fr_project)[SectionId.DATA] is workflow.Outcome.UNCHANGED
 
     _add_requirement(store, fr_project, "Le CRM doit chiffrer les sauvegardes.", SectionId.DATA)
-    assert draft.regenerate(store, fr_project)[SectionId.DATA] is draft.Outcome.PROPOSED
+    assert workflow.regenerate(store, fr_project)[SectionId.DATA] is workflow.Outcome.PROPOSED
 
 
 def test_proposal_is_withdrawn_when_objects_match_the_reviewed_text(store, fr_project):
     """When the reviewed text already says what the objects say, a pending proposal has nothing left to offer."""
-    draft.regenerate(store, fr_project)
-    view = draft.section_view(store, fr_project, SectionId.DIAGNOSIS)
-    draft.edit_section(
+    workflow.regenerate(store, fr_project)
+    view = workflow.section_view(store, fr_project, SectionId.DIAGNOSIS)
+    workflow.edit_section(
         store,
         fr_project,
         SectionId.DIAGNOSIS,
@@ -261,84 +265,86 @@ def test_proposal_is_withdrawn_when_objects_match_the_reviewed_text(store, fr_pr
         id=store.new_id(fr_project, OpenQuestion), question="Qui maintient le fichier Excel ?", section="diagnosis"
     )
     store.save_object(fr_project, question, changed_by="cahier")  # a new answer changes the generated text
-    draft.regenerate(store, fr_project)
-    proposal = draft.section_view(store, fr_project, SectionId.DIAGNOSIS).proposal
+    workflow.regenerate(store, fr_project)
+    proposal = workflow.section_view(store, fr_project, SectionId.DIAGNOSIS).proposal
     assert proposal is not None and "Qui maintient le fichier Excel" in proposal.text
-    view = draft.section_view(store, fr_project, SectionId.DIAGNOSIS)
-    draft.edit_section(
+    view = workflow.section_view(store, fr_project, SectionId.DIAGNOSIS)
+    workflow.edit_section(
         store, fr_project, SectionId.DIAGNOSIS, proposal.text, author="alice", expected_version=view.version
     )
-    assert draft.section_view(store, fr_project, SectionId.DIAGNOSIS).changes_available  # an edit does not answer it
-    assert draft.regenerate(store, fr_project)[SectionId.DIAGNOSIS] is draft.Outcome.WITHDRAWN
-    assert not draft.section_view(store, fr_project, SectionId.DIAGNOSIS).changes_available
+    assert workflow.section_view(store, fr_project, SectionId.DIAGNOSIS).changes_available  # an edit does not answer it
+    assert workflow.regenerate(store, fr_project)[SectionId.DIAGNOSIS] is workflow.Outcome.WITHDRAWN
+    assert not workflow.section_view(store, fr_project, SectionId.DIAGNOSIS).changes_available
 
 
 def test_approve_then_edit_returns_to_edited(store, fr_project):
     """Approval covers a text: editing an approved section makes it `edited`; saving it unchanged keeps approval."""
-    view = draft.section_view(store, fr_project, SectionId.COMPANY)
-    approved = draft.approve_section(store, fr_project, SectionId.COMPANY, author="carol", expected_version=0)
+    view = workflow.section_view(store, fr_project, SectionId.COMPANY)
+    approved = workflow.approve_section(store, fr_project, SectionId.COMPANY, author="carol", expected_version=0)
     assert approved.state is SectionState.APPROVED and approved.text == view.text
-    same = draft.edit_section(store, fr_project, SectionId.COMPANY, view.text, author="carol", expected_version=1)
+    same = workflow.edit_section(store, fr_project, SectionId.COMPANY, view.text, author="carol", expected_version=1)
     assert same.version == 1 and same.state is SectionState.APPROVED
-    edited = draft.edit_section(
+    edited = workflow.edit_section(
         store, fr_project, SectionId.COMPANY, view.text + "\nAjout.\n", author="dan", expected_version=1
     )
     assert edited.state is SectionState.EDITED and edited.version == 2
-    assert draft.section_view(store, fr_project, SectionId.COMPANY).state is SectionState.EDITED
+    assert workflow.section_view(store, fr_project, SectionId.COMPANY).state is SectionState.EDITED
 
 
 def test_approved_section_is_never_overwritten(store, fr_project):
     """A change of objects after approval is a proposal; the approved text and state stay."""
-    text = draft.section_view(store, fr_project, SectionId.CONTEXT).text
-    draft.approve_section(store, fr_project, SectionId.CONTEXT, author="carol", expected_version=0)
+    text = workflow.section_view(store, fr_project, SectionId.CONTEXT).text
+    workflow.approve_section(store, fr_project, SectionId.CONTEXT, author="carol", expected_version=0)
     _add_requirement(store, fr_project, "La direction a validé le projet en janvier 2026.", SectionId.CONTEXT)
-    assert draft.regenerate(store, fr_project)[SectionId.CONTEXT] is draft.Outcome.PROPOSED
-    view = draft.section_view(store, fr_project, SectionId.CONTEXT)
+    assert workflow.regenerate(store, fr_project)[SectionId.CONTEXT] is workflow.Outcome.PROPOSED
+    view = workflow.section_view(store, fr_project, SectionId.CONTEXT)
     assert view.state is SectionState.APPROVED and view.text == text and view.changes_available
-    assert build_document(store, fr_project).status.startswith("1 partie(s) approuvée(s)")
+    assert build_document(store, fr_project).status == "1 partie approuvée sur 12"
 
 
 def test_restore_version_brings_back_an_old_text_as_edited(store, fr_project):
     """Restoring copies an earlier version's text into a new `edited` version; history keeps every step."""
-    draft.regenerate(store, fr_project)
-    original = draft.section_view(store, fr_project, SectionId.TIMELINE).text
-    draft.edit_section(
+    workflow.regenerate(store, fr_project)
+    original = workflow.section_view(store, fr_project, SectionId.TIMELINE).text
+    workflow.edit_section(
         store, fr_project, SectionId.TIMELINE, "Planning à revoir.\n", author="alice", expected_version=1
     )
-    restored = draft.restore_version(store, fr_project, SectionId.TIMELINE, 1, author="bob")
+    restored = workflow.restore_version(store, fr_project, SectionId.TIMELINE, 1, author="bob")
     assert restored.version == 3 and restored.state is SectionState.EDITED and restored.text == original
-    events = [entry.event for entry in draft.history(store, fr_project, SectionId.TIMELINE)]
+    events = [entry.event for entry in workflow.history(store, fr_project, SectionId.TIMELINE)]
     assert events == ["generated", "edited", "restored"]
-    assert "Planning à revoir" in draft.diff_versions(store, fr_project, SectionId.TIMELINE, 2, 3)
+    assert "Planning à revoir" in workflow.diff_versions(store, fr_project, SectionId.TIMELINE, 2, 3)
     with pytest.raises(InputError, match="no version 9"):
-        draft.restore_version(store, fr_project, SectionId.TIMELINE, 9, author="bob")
+        workflow.restore_version(store, fr_project, SectionId.TIMELINE, 9, author="bob")
 
 
 def test_stale_writes_are_refused(any_store):
     """Two reviewers read version 1; the second save is refused instead of silently overwriting the first."""
     project_id = build_french_project(any_store)
-    draft.regenerate(any_store, project_id)
-    version = draft.section_view(any_store, project_id, SectionId.NEEDS).version
-    draft.edit_section(any_store, project_id, SectionId.NEEDS, "Alice.\n", author="alice", expected_version=version)
+    workflow.regenerate(any_store, project_id)
+    version = workflow.section_view(any_store, project_id, SectionId.NEEDS).version
+    workflow.edit_section(any_store, project_id, SectionId.NEEDS, "Alice.\n", author="alice", expected_version=version)
     with pytest.raises(StaleWriteError) as refused:
-        draft.edit_section(any_store, project_id, SectionId.NEEDS, "Bob.\n", author="bob", expected_version=version)
+        workflow.edit_section(any_store, project_id, SectionId.NEEDS, "Bob.\n", author="bob", expected_version=version)
     assert refused.value.actual_version == version + 1
     with pytest.raises(StaleWriteError):
-        draft.approve_section(any_store, project_id, SectionId.NEEDS, author="bob", expected_version=version)
-    assert draft.section_view(any_store, project_id, SectionId.NEEDS).text == "Alice.\n"
+        workflow.approve_section(any_store, project_id, SectionId.NEEDS, author="bob", expected_version=version)
+    assert workflow.section_view(any_store, project_id, SectionId.NEEDS).text == "Alice.\n"
 
 
 def test_edit_limits(store, fr_project):
     """An edit over `MAX_EDIT_CHARS` or a blank one is refused with a readable `InputError`; nothing is stored."""
     with pytest.raises(InputError, match="100,000") as refused:
-        draft.edit_section(
-            store, fr_project, SectionId.BUDGET, "x" * (draft.MAX_EDIT_CHARS + 1), author="a", expected_version=0
+        workflow.edit_section(
+            store, fr_project, SectionId.BUDGET, "x" * (workflow.MAX_EDIT_CHARS + 1), author="a", expected_version=0
         )
     assert refused.value.field == "section text"
     with pytest.raises(InputError, match="empty"):
-        draft.edit_section(store, fr_project, SectionId.BUDGET, " \n ", author="a", expected_version=0)
+        workflow.edit_section(store, fr_project, SectionId.BUDGET, " \n ", author="a", expected_version=0)
     assert store.section_history(fr_project, SectionId.BUDGET) == []
-    saved = draft.edit_section(store, fr_project, SectionId.BUDGET, "a\r\nb  \r\n\r\n", author="a", expected_version=0)
+    saved = workflow.edit_section(
+        store, fr_project, SectionId.BUDGET, "a\r\nb  \r\n\r\n", author="a", expected_version=0
+    )
     assert saved.text == "a\nb\n"
 
 
@@ -360,6 +366,8 @@ def test_shipped_templates_label_every_enum_value():
         (lambda raw: raw["enums"]["moscow"].pop("wont"), "enums"),
         (lambda raw: raw["sections"].pop("budget"), "budget"),
         (lambda raw: raw["document"].pop("toc_title"), "toc_title"),
+        (lambda raw: raw["document"]["status_line"].pop("other"), "status_line"),
+        (lambda raw: raw["document"]["revisions_older"].update(one="{cont} révision"), "unknown placeholder"),
     ],
 )
 def test_broken_template_is_refused_with_its_file_and_key(tmp_path, change, message):
@@ -422,9 +430,9 @@ def test_glossary_defines_what_it_can_and_flags_the_rest():
 
 def test_revision_table_lists_what_people_did(store, fr_project):
     """The document's revision table shows reviewers' versions, newest first; generator runs stay in the history."""
-    draft.regenerate(store, fr_project)
-    draft.edit_section(store, fr_project, SectionId.BUDGET, "Budget revu.\n", author="Alice", expected_version=1)
-    draft.approve_section(store, fr_project, SectionId.BUDGET, author="Carol", expected_version=2)
+    workflow.regenerate(store, fr_project)
+    workflow.edit_section(store, fr_project, SectionId.BUDGET, "Budget revu.\n", author="Alice", expected_version=1)
+    workflow.approve_section(store, fr_project, SectionId.BUDGET, author="Carol", expected_version=2)
     document = build_document(store, fr_project, today=TODAY)
     assert [(r.section, r.version, r.state, r.author) for r in document.revisions] == [
         ("Budget", 3, "Approuvée", "Carol"),
@@ -438,11 +446,11 @@ def test_revision_table_lists_what_people_did(store, fr_project):
 def test_editing_then_regenerating_without_new_answers_proposes_nothing(store):
     """A reviewer's edit is not answered by the very text they just replaced: no change, no proposal."""
     project = store.create_project("Edit only", language="fr")
-    draft.regenerate(store, project.id)
-    view = draft.review(store, project.id)[SectionId.COMPANY]
-    draft.edit_section(
+    workflow.regenerate(store, project.id)
+    view = workflow.review(store, project.id)[SectionId.COMPANY]
+    workflow.edit_section(
         store, project.id, SectionId.COMPANY, "Texte revu par Alice.", author="Alice", expected_version=view.version
     )
-    outcomes = draft.regenerate(store, project.id)
-    assert outcomes[SectionId.COMPANY] is draft.Outcome.UNCHANGED
-    assert draft.review(store, project.id)[SectionId.COMPANY].proposal is None
+    outcomes = workflow.regenerate(store, project.id)
+    assert outcomes[SectionId.COMPANY] is workflow.Outcome.UNCHANGED
+    assert workflow.review(store, project.id)[SectionId.COMPANY].proposal is None

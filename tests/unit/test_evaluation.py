@@ -19,8 +19,8 @@ from assistant.errors import InputError
 from assistant.evaluation.report import check_baseline, summarise
 from assistant.evaluation.scoring import MATCH_THRESHOLD, assign, date_agrees, match_texts, money_agrees
 from assistant.evaluation.transcripts import load_transcript, recording_path
+from assistant.models.testing import turn_findings
 from assistant.schemas import Money
-from assistant.testing import turn_findings
 from tests.contract.fake_openai import FakeOpenAIServer, completion
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "eval" / "transcripts"

@@ -20,8 +20,8 @@ from pypdf import PdfReader
 from reqif.parser import ReqIFParser
 from typer.testing import CliRunner
 
-from assistant import draft
 from assistant.cli import app
+from assistant.draft import workflow
 from assistant.export.csv import export_csv, neutralise_formula
 from assistant.export.docx import export_docx
 from assistant.export.json import export_project, import_project
@@ -73,7 +73,7 @@ def test_markdown_has_title_contents_parts_and_glossary(store, fr_project):
 
 def test_markdown_neutralises_raw_html_a_reviewer_typed(store, fr_project):
     """Raw HTML pasted into a reviewed section is shown as text in the Markdown export."""
-    draft.edit_section(
+    workflow.edit_section(
         store,
         fr_project,
         SectionId.DATA,
@@ -126,7 +126,7 @@ def test_docx_requirement_tables_have_a_repeated_header_row(store, fr_project):
 
 def test_docx_follows_the_reviewed_text(store, fr_project):
     """An edited section is exported as the reviewer wrote it, Markdown emphasis included."""
-    draft.edit_section(
+    workflow.edit_section(
         store, fr_project, SectionId.DATA, "Les données sont **confidentielles**.\n", author="a", expected_version=0
     )
     document = _docx(store, fr_project)
@@ -240,21 +240,21 @@ def test_csv_neutralises_formulas(store, fr_project):
 
 def test_json_round_trip_keeps_draft_versions(store, fr_project, tmp_path):
     """A project with generated, edited and proposed section versions exports and imports back identically."""
-    draft.regenerate(store, fr_project)
-    view = draft.section_view(store, fr_project, SectionId.BUDGET)
-    draft.edit_section(
+    workflow.regenerate(store, fr_project)
+    view = workflow.section_view(store, fr_project, SectionId.BUDGET)
+    workflow.edit_section(
         store, fr_project, SectionId.BUDGET, "Budget revu.\n", author="alice", expected_version=view.version
     )
     extra = Constraint(id=store.new_id(fr_project, Constraint), kind="budget", statement="Licences : 20 k€ HT par an.")
     store.save_object(fr_project, extra, changed_by="cahier")
-    draft.regenerate(store, fr_project)  # the budget was edited, then the objects changed: a proposal is stored
+    workflow.regenerate(store, fr_project)  # the budget was edited, then the objects changed: a proposal is stored
     before = store.export_rows(fr_project)
     path = tmp_path / "project.json"
     path.write_text(export_project(store, fr_project), encoding="utf-8")
     other = Store(f"sqlite:///{tmp_path / 'other.db'}")
     assert import_project(other, path) == fr_project
     assert other.export_rows(fr_project) == before
-    assert draft.section_view(other, fr_project, SectionId.BUDGET).changes_available
+    assert workflow.section_view(other, fr_project, SectionId.BUDGET).changes_available
     other.close()
 
 

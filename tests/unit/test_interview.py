@@ -5,20 +5,26 @@ from datetime import UTC, datetime
 import pytest
 
 from assistant.errors import ExtractionError, InputError, ModelError
-from assistant.interview import Coverage, Interview, looks_like_injection
-from assistant.llm import TruncatedOutputError
-from assistant.plan import Plan
+from assistant.interview.cues import looks_like_injection
+from assistant.interview.plan import Plan
+from assistant.interview.service import Interview
+from assistant.models.port import TruncatedOutputError
+from assistant.models.testing import ScriptedChatModel
+from assistant.models.testing import turn_findings as findings
 from assistant.schemas import (
     Conflict,
     Constraint,
     ConstraintKind,
+    Coverage,
+    ExtractionStatus,
     OpenQuestion,
     Requirement,
     SectionId,
+    SlotKey,
     Speaker,
+    TurnAction,
+    TurnMeta,
 )
-from assistant.testing import ScriptedChatModel
-from assistant.testing import turn_findings as findings
 
 
 def _plan() -> Plan:
@@ -68,8 +74,10 @@ def test_first_question_comes_from_the_plan_in_the_project_language(setup):
     result = interview.start(project.id)
     assert result.reply.endswith("Question company ?")
     assert result.options == ["Oui", "Non"]
-    assert result.slot == "company.main"
-    assert store.list_turns(project.id)[-1].meta == {"slot": "company.main", "options": ["Oui", "Non"], "citations": []}
+    assert result.slot == SlotKey.parse("company.main")
+    assert store.list_turns(project.id)[-1].meta == TurnMeta(
+        slot=SlotKey.parse("company.main"), options=["Oui", "Non"], citations=[]
+    )
 
 
 def test_words_are_stored_before_the_model_is_called_and_survive_its_failure(setup):
@@ -112,17 +120,17 @@ def test_one_model_call_per_answer_and_none_for_dont_know(setup):
     dont_know = interview.handle_turn(project.id, alice.id, "Je ne sais pas")
     assert len(model.calls) == 2
     questions = store.list_objects(project.id, OpenQuestion)
-    assert [q.slot for q in questions] == ["context.main"]
+    assert [str(q.slot) for q in questions] == ["context.main"]
     assert questions[0].source_turn_ids == [dont_know.turn_id]
     assert dont_know.reply.startswith("D'accord")
-    assert dont_know.slot == "objectives.main"
+    assert dont_know.slot == SlotKey.parse("objectives.main")
 
 
 def test_skip_button_records_an_open_question_without_model(setup):
     store, project, alice, _, model, interview = setup
     interview.start(project.id)
     result = interview.handle_turn(project.id, alice.id, "(skip)", action="skip")
-    assert store.get_turn(project.id, result.turn_id).meta["action"] == "skip"
+    assert store.get_turn(project.id, result.turn_id).meta.action is TurnAction.SKIP
     assert len(store.list_objects(project.id, OpenQuestion)) == 1
     assert model.calls == []
 
@@ -172,7 +180,7 @@ def test_the_model_s_follow_up_is_asked_once_at_the_next_turn(setup):
     assert first.reply == "Quelle taille ?"  # extraction had not finished: the plan goes on
     second = _answer(interview, project, alice, "Nous sommes 120.")
     assert second.reply == "Quel délai maximum attendez-vous, en secondes ?"
-    assert store.get_turn(project.id, second.question_turn_id).meta["follow_up_of"] == first.turn_id
+    assert store.get_turn(project.id, second.question_turn_id).meta.follow_up_of == first.turn_id
     third = _answer(interview, project, alice, "Moins de deux secondes.")
     assert third.reply != second.reply
 
@@ -365,6 +373,7 @@ def test_an_unexpected_crash_marks_the_extraction_failed_and_can_be_redone(setup
     model.push(RuntimeError("merge bug"))
     result = _answer(interview, project, alice, "Il nous faut un pipeline des ventes partagé.")
     state = store.extraction_states(project.id)[result.turn_id]
-    assert state["status"] == "failed" and state["error"] == "RuntimeError: merge bug"
+    assert state.status is ExtractionStatus.FAILED
+    assert (state.error_kind, state.error) == ("RuntimeError", "merge bug")
     model.push(findings(requirements=[("Le CRM doit afficher un pipeline des ventes partagé.", "should")]))
     assert [o.status for o in interview.reextract(project.id)] == ["done"]

@@ -4,13 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.knowledge import (
-    REPO_KNOWLEDGE_DIR,
-    KnowledgeError,
-    chunk_document,
-    load_documents,
-    parse_document,
-)
+from assistant.knowledge.documents import KNOWLEDGE_DIR, KnowledgeError, chunk_document, load_documents, parse_document
 
 DOC = """---
 id: sample-doc
@@ -148,7 +142,7 @@ def test_language_must_match_folder(tmp_path):
 
 
 def test_shipped_corpus_pairs_every_document_in_both_languages():
-    documents = load_documents(REPO_KNOWLEDGE_DIR)
+    documents = load_documents(KNOWLEDGE_DIR)
     by_lang = {lang: {d.meta.id for d in documents if d.meta.lang == lang} for lang in ("fr", "en")}
     assert by_lang["fr"] == by_lang["en"]
     assert len(by_lang["fr"]) >= 30

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from assistant.local_model import LocalModelError, ModelIntegrityError, ModelSpec, assemble_model, part_paths
+from assistant.models.embedded import LocalModelError, ModelIntegrityError, ModelSpec, assemble_model, part_paths
 
 
 @pytest.fixture

@@ -4,14 +4,9 @@ import pytest
 from pydantic import BaseModel
 
 from assistant.errors import ExtractionError, ModelError
-from assistant.llm import Extraction, Message, StreamedReply, Usage
-from assistant.testing import (
-    RecordingChatModel,
-    ReplayChatModel,
-    ReplayMismatchError,
-    ScriptedChatModel,
-    scrub_secrets,
-)
+from assistant.models.port import Extraction, Message, StreamedReply, Usage
+from assistant.models.recorded import RecordingChatModel, ReplayChatModel, ReplayMismatchError, scrub_secrets
+from assistant.models.testing import ScriptedChatModel
 
 KEY = "sk-live-abcdef0123456789"
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.normalise import MAX_INPUT_CHARS, parse_date, parse_money
+from assistant.interview.normalise import MAX_INPUT_CHARS, parse_date, parse_money
 from assistant.schemas import DatePrecision, DateValue, Language, Money, TaxBasis
 
 EXCL, INCL, UNSPEC = TaxBasis.EXCL_TAX, TaxBasis.INCL_TAX, TaxBasis.UNSPECIFIED
@@ -266,7 +266,7 @@ def test_typical_inputs_parse_in_a_few_milliseconds() -> None:
 def test_importing_the_module_does_not_load_the_parsing_libraries() -> None:
     """dateparser, price-parser and babel load on first use, so importing Cahier stays fast."""
     code = (
-        "import sys, assistant.normalise; "
+        "import sys, assistant.interview.normalise; "
         "print(sorted(m for m in ('dateparser', 'price_parser', 'babel', 'text_to_num') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

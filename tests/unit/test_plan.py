@@ -5,7 +5,7 @@ import copy
 import pytest
 import yaml
 
-from assistant.plan import PLAN_PATH, PlanError, load_plan
+from assistant.interview.plan import PLAN_PATH, PlanError, load_plan
 from assistant.schemas import SectionId
 
 PLAN = load_plan()

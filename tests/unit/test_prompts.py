@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.prompts import PromptError, all_prompt_files, load_prompt_file
+from assistant.models.prompts import PromptError, all_prompt_files, load_prompt_file
 
 GOOD = """id: sample
 version: 1

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from assistant.config import Settings
-from assistant.embeddings import embed_texts
-from assistant.knowledge import REPO_KNOWLEDGE_DIR, KnowledgeError, chunk_document, parse_document
-from assistant.retrieval import KnowledgeIndex, RetrievalError, _LexicalIndex, lexical_terms, open_index
+from assistant.knowledge.documents import KNOWLEDGE_DIR, KnowledgeError, chunk_document, parse_document
+from assistant.knowledge.embeddings import embed_texts
+from assistant.knowledge.search import KnowledgeIndex, RetrievalError, _LexicalIndex, lexical_terms, open_index
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
 
@@ -100,7 +100,7 @@ def test_index_survives_a_new_process(tmp_path, corpus):
     data = tmp_path / "data"
     open_index(Settings(data_dir=data)).ingest(corpus)
     code = (
-        "from assistant.config import Settings; from assistant.retrieval import open_index;"
+        "from assistant.config import Settings; from assistant.knowledge.search import open_index;"
         f"i = open_index(Settings(data_dir={str(data)!r}));"
         "print(i.count(), i.search('login with single sign-on', lang='en', k=1)[0].doc_id)"
     )
@@ -258,7 +258,7 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
 @pytest.fixture(scope="module")
 def shipped_index(tmp_path_factory) -> KnowledgeIndex:
     index = open_index(Settings(data_dir=tmp_path_factory.mktemp("shipped")))
-    index.ingest(REPO_KNOWLEDGE_DIR)
+    index.ingest(KNOWLEDGE_DIR)
     return index
 
 

@@ -8,7 +8,18 @@ import threading
 import pytest
 
 from assistant.errors import AccessDeniedError, InputError, NotFoundError, StaleWriteError, StoreError
-from assistant.schemas import MAX_TURN_CHARS, Conflict, Objective, Requirement, SectionState, Speaker
+from assistant.schemas import (
+    MAX_TURN_CHARS,
+    Conflict,
+    ExtractionResult,
+    ExtractionStatus,
+    Objective,
+    Requirement,
+    SectionState,
+    SlotKey,
+    Speaker,
+    TurnMeta,
+)
 from assistant.store import SCHEMA_VERSION, Store
 
 
@@ -284,10 +295,31 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path):
     upgraded = Store(url)
     assert upgraded.schema_version() == SCHEMA_VERSION
     assert upgraded.list_turns(project.id)[0].text == "Bonjour"
-    upgraded.append_turn(project.id, Speaker.ASSISTANT, "Suite", "fr", meta={"slot": "company.identity"})
-    assert upgraded.list_turns(project.id)[1].meta == {"slot": "company.identity"}
-    upgraded.log_extraction(project.id, 2, "done", data={"n": 1})
-    assert upgraded.extraction_states(project.id)[2]["status"] == "done"
+    meta = TurnMeta(slot=SlotKey.parse("company.identity"))
+    upgraded.append_turn(project.id, Speaker.ASSISTANT, "Suite", "fr", meta=meta)
+    assert upgraded.list_turns(project.id)[1].meta == meta
+    upgraded.log_extraction(project.id, 2, ExtractionStatus.DONE, result=ExtractionResult(created=["REQ-001"]))
+    assert upgraded.extraction_states(project.id)[2].status is ExtractionStatus.DONE
+
+
+def test_a_version_3_database_splits_extraction_errors_into_kind_and_message(tmp_path):
+    """Before v4 a failed extraction logged `ErrorType: message`; the upgrade moves the type to `error_kind`."""
+    url = f"sqlite:///{tmp_path / 'v3.db'}"
+    store = Store(url)
+    project = store.create_project("Old")
+    store.log_extraction(project.id, 1, ExtractionStatus.FAILED, error="placeholder")
+    store.log_extraction(project.id, 2, ExtractionStatus.FAILED, error="placeholder")
+    with store.engine.begin() as conn:  # turn the file back into a version-3 database
+        conn.exec_driver_sql("ALTER TABLE extractions DROP COLUMN error_kind")
+        conn.exec_driver_sql("UPDATE extractions SET error = 'ModelTimeoutError: no answer in 180 s' WHERE turn_id = 1")
+        conn.exec_driver_sql("UPDATE extractions SET error = 'the server said: no' WHERE turn_id = 2")
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version >= 4")
+    store.close()
+    upgraded = Store(url)
+    assert upgraded.schema_version() == SCHEMA_VERSION
+    states = upgraded.extraction_states(project.id)
+    assert (states[1].error_kind, states[1].error) == ("ModelTimeoutError", "no answer in 180 s")
+    assert (states[2].error_kind, states[2].error) == ("", "the server said: no")  # not a type name: kept whole
 
 
 def test_a_version_2_database_gains_the_access_tables(tmp_path):
@@ -301,10 +333,10 @@ def test_a_version_2_database_gains_the_access_tables(tmp_path):
     with store.engine.begin() as conn:  # turn the file back into a version-2 database
         for table in ("project_access", "access_links", "access_failures"):
             conn.exec_driver_sql(f"DROP TABLE {table}")
-        conn.exec_driver_sql("DELETE FROM schema_version WHERE version = 3")
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version >= 3")
     store.close()
     upgraded = Store(url)
-    assert upgraded.schema_version() == SCHEMA_VERSION == 3
+    assert upgraded.schema_version() == SCHEMA_VERSION == 4
     assert upgraded.list_turns(project.id)[0].text == "Bonjour"
     assert not access.is_protected(upgraded, project.id)
     access.set_code(upgraded, project.id, "a long enough code")
@@ -325,7 +357,7 @@ def test_deleting_a_project_leaves_no_row_with_its_id_in_any_table(any_store):
         turn = any_store.append_turn(project.id, Speaker.STAKEHOLDER, "Bonjour", "fr", stakeholder_id=person.id)
         any_store.save_object(project.id, _req(any_store, project.id), changed_by=person.id)
         any_store.append_section_version(project.id, "company", "text", state="generated", author="cahier")
-        any_store.log_extraction(project.id, turn.id, "done", data={})
+        any_store.log_extraction(project.id, turn.id, ExtractionStatus.DONE, result=ExtractionResult())
         any_store.record_usage(project.id, purpose="extract", model="m", prompt_tokens=10)
         access.set_code(any_store, project.id, "a long enough code")
         access.create_link(any_store, project.id, "a long enough code")

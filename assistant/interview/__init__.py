@@ -1,0 +1,1 @@
+"""The interview: the plan, its state and coverage, the question policy, extraction, normalisation and merge."""
