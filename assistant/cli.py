@@ -328,14 +328,18 @@ def reextract(
     all_turns: Annotated[bool, typer.Option("--all", help="Redo every answer, not only the failed ones.")] = False,
     code: CodeOption = None,
 ) -> None:
-    """Run extraction again for the answers whose extraction failed (e.g. after the model was down)."""
+    """Run extraction again for the answers whose extraction failed (e.g. after the model was down).
+
+    The answers go through the same queue as the app's: running workers may take some of them; this waits.
+    """
     from assistant.interview.service import Interview
+    from assistant.interview.worker import QueuePolicy
     from assistant.models.factory import chat_model_from_settings
 
     settings = _settings()
     store = Store.from_settings(settings)
     _unlock(store, project_id, code)
-    interview = Interview(store, chat_model_from_settings(settings))
+    interview = Interview(store, chat_model_from_settings(settings), policy=QueuePolicy.from_settings(settings))
     with console.status("Extracting…"):
         outcomes = interview.reextract(project_id, only_failed=not all_turns)
     table = Table("turn", "status", "created", "updated", "conflicts / error")
@@ -348,6 +352,42 @@ def reextract(
             escape(outcome.error) or ", ".join(outcome.conflicts),  # an error is text: keep its `[redacted]`
         )
     console.print(table if outcomes else "Nothing to redo: every answer was extracted.")
+
+
+@app.command("worker")
+def worker(
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-n", min=1, max=16, help="Threads (default CAHIER_EXTRACTION_WORKERS).")
+    ] = None,
+) -> None:
+    """Extract queued answers until stopped (Ctrl-C or SIGTERM), beside or instead of the app's own workers.
+
+    Any number of these and of app processes can share one database (PostgreSQL for several machines): each answer
+    is extracted once, in turn order per project. Answers queued while no worker ran are picked up at start.
+    """
+    import signal
+    import threading
+
+    from assistant.interview.extraction import Extractor
+    from assistant.interview.plan import default_plan
+    from assistant.interview.worker import ModelRouter, QueuePolicy, WorkerPool
+    from assistant.models.factory import chat_model_from_settings
+    from assistant.store.engine import redact
+
+    settings = _settings()
+    store = Store.from_settings(settings)
+    policy = QueuePolicy.from_settings(settings)
+    size = workers or max(1, policy.workers)
+    pool = WorkerPool(Extractor(store, default_plan()), ModelRouter(chat_model_from_settings(settings)), policy)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    pool.start(size)
+    noun = "worker" if size == 1 else "workers"
+    console.print(f"Extracting with {size} {noun} on {redact(store.url)}; Ctrl-C stops after the answers in hand.")
+    stop.wait()
+    pool.stop()
+    store.close()
 
 
 @model_app.command("check")
@@ -525,3 +565,7 @@ def _scores_table(scores: list[dict], summary: dict) -> Table:
 def main() -> None:
     """Entry point of the `cahier` console script."""
     app()
+
+
+if __name__ == "__main__":  # `python -m assistant.cli`, e.g. for a worker started by a process manager
+    main()

@@ -63,6 +63,24 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(default=180.0, gt=0, le=3600)
     max_retries: int = Field(default=2, ge=0, le=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    extraction_workers: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="Extraction workers the app starts; 0 when `cahier worker` processes do the extraction.",
+    )
+    extraction_lease_s: float = Field(
+        default=30.0, ge=1, le=3600, description="How long a worker's claim on an answer lasts unless renewed."
+    )
+    extraction_attempts: int = Field(
+        default=3, ge=1, le=10, description="Model calls per answer before a timeout or server error is final."
+    )
+    extraction_retry_s: float = Field(
+        default=5.0, ge=0, le=600, description="Delay before the first retry; each further retry doubles it."
+    )
+    extraction_poll_s: float = Field(
+        default=0.1, gt=0, le=60, description="How often idle workers look for answers queued by other processes."
+    )
 
     @field_validator("data_dir", "model_cache", "chroma_path", mode="before")
     @classmethod

@@ -65,6 +65,25 @@ class StaleWriteError(StoreError):
         )
 
 
+class LeaseLostError(StoreError):
+    """A worker tried to commit an extraction it no longer holds: its lease expired and the answer went back to
+    the queue (another worker may have it now). Nothing of its work was written.
+
+    Attributes:
+        project_id, turn_id: the answer.
+        token: the lease the worker held.
+    """
+
+    def __init__(self, project_id: str, turn_id: int, token: str) -> None:
+        self.project_id = project_id
+        self.turn_id = turn_id
+        self.token = token
+        super().__init__(
+            f"the lease on the extraction of turn {turn_id} of project `{project_id}` was lost (it expired and the "
+            "answer went back to the queue); this worker's result was discarded"
+        )
+
+
 class AccessDeniedError(CahierError):
     """A protected project was asked for without a valid access code or stakeholder link.
 

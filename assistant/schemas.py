@@ -7,6 +7,7 @@ written for a person: they say what is wrong and what a valid value looks like.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -270,11 +271,20 @@ class TurnMeta(Model):
 
 
 class ExtractionStatus(StrEnum):
-    """Where a stakeholder answer's extraction stands; the newest row of the `extractions` log says it."""
+    """Where a stakeholder answer's extraction stands in the queue (one `extractions` row per answer).
+
+    `queued` waits for a worker (again, after a transient failure: then `attempts` > 0 and `error` says why);
+    `running` is claimed by a worker under a lease; `done` and `failed` are final until someone re-extracts.
+    """
 
     QUEUED = "queued"
+    RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+    @property
+    def pending(self) -> bool:
+        return self in (ExtractionStatus.QUEUED, ExtractionStatus.RUNNING)
 
 
 class ExtractionResult(Model):
@@ -307,6 +317,33 @@ class ExtractionState(Model):
     result: ExtractionResult | None = None
     error: str = ""
     error_kind: str = ""
+    attempts: int = 0
+    """Model calls started for this answer so far; above 0 while queued, the last one failed and it is retried."""
+    queued_at: datetime | None = None
+    available_at: datetime | None = None
+    """While queued after a failure: not before this time (the backoff)."""
+
+    @property
+    def retrying(self) -> bool:
+        return self.status is ExtractionStatus.QUEUED and self.attempts > 0
+
+
+class ExtractionClaim(NamedTuple):
+    """One answer claimed by a worker: its lease `token` must still be current for the worker to commit."""
+
+    project_id: str
+    turn_id: int
+    token: str
+    attempt: int
+    """1 for the first model call on this answer, 2 for the first retry…"""
+
+
+class QueuePosition(NamedTuple):
+    """Where a pending answer stands: how many answers will be extracted before it, and a time estimate."""
+
+    ahead: int
+    estimate_s: float | None
+    """Seconds until its result, from the measured durations of recent extractions; None before any is measured."""
 
 
 class Turn(Model):
@@ -635,3 +672,47 @@ class ProjectObjects(Model):
     def items(self) -> list[tuple[str, list[Tracked]]]:
         """(stored type name, objects) for every type, in a fixed order."""
         return [(name, self.named(name)) for name in type(self).model_fields]
+
+
+class PlannedSave(NamedTuple):
+    """One object an extraction writes, with the version it was computed from (0: it does not exist yet)."""
+
+    obj: Tracked
+    expected_version: int
+    changed_by: str | None = None
+    """Who the history names for this change, when not the speaker (``cahier`` for a conflict it opened)."""
+
+
+@dataclass
+class ChangeSet:
+    """Everything one extraction changes in a project, computed without touching the store.
+
+    The store writes it in one transaction together with the extraction's status, or not at all: a version
+    that moved, or an id counter that moved (a reviewer added an object meanwhile), refuses the whole set and
+    the merge is computed again on fresh state.
+    """
+
+    saves: list[PlannedSave] = field(default_factory=list)
+    deletes: list[tuple[str, int]] = field(default_factory=list)
+    """(object id, expected version) of objects the answer no longer yields on re-extraction."""
+    id_counters: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Id prefix → (counter value the ids were drawn from, value after this change set)."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.saves or self.deletes)
+
+
+@dataclass
+class MergeSnapshot:
+    """The state a merge is computed from, read in one transaction (see `Store.merge_snapshot`)."""
+
+    objects: ProjectObjects
+    versions: dict[str, int]
+    """Object id → current version, for the optimistic check when the changes are written."""
+    counters: dict[str, int]
+    """Id prefix → last number handed out."""
+    made_by_turn: list[str]
+    """Ids the answer created in an earlier extraction that no person has edited since, in id order."""
+    touched_by_turn: set[str] = field(default_factory=set)
+    """Ids of other objects an earlier extraction of the answer changed (it joined their sources, corrected them)."""

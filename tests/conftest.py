@@ -127,4 +127,5 @@ def app(tmp_path: Path) -> Iterator[Any]:
 
     built = build_app(tmp_path)
     yield built
+    built.services.interview.close()
     built.store.close()

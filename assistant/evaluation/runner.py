@@ -59,12 +59,12 @@ def replay(
             stored = interview.record_answer(project.id, speakers[turn.speaker], turn.text, action=turn.action)
             interview.wait(project.id, stored.id)
             if isinstance(model, ReplayChatModel) and model.mismatch:
-                interview.close(project.id)
+                interview.close()
                 raise model.mismatch
         run.turn_ids[number] = stored.id
         if on_turn:
             on_turn(number)
-    interview.close(project.id)
+    interview.close()
     run.model = model.name  # known only now when the model loads on first use
     run.seconds = time.perf_counter() - started
     return run

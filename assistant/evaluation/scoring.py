@@ -308,8 +308,14 @@ def _check_trap(run: Run, kind: str, number: int, expect: str) -> dict[str, Any]
                 problems.append("a conflict was opened instead of a correction")
             if not touched:
                 problems.append("no constraint was updated from this turn")
-            elif len(store.object_history(project_id, touched[0].id)) < 2:
-                problems.append("the constraint has no earlier version (history lost or never corrected)")
+            elif not any(
+                version.turn_id is not None and version.turn_id < turn_id
+                for constraint in touched
+                for version in store.object_history(project_id, constraint.id)
+            ):
+                # A version written and overwritten within this one answer is not a correction of what was said
+                # before: the constraint must hold a version from an earlier turn.
+                problems.append("no constraint touched here holds a value from before this turn (nothing corrected)")
         else:
             if not cited:
                 problems.append("no conflict cites this turn")

@@ -7,11 +7,11 @@ printed as a quarter ("T2 2027", "Q2 2027"), never as its first day.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_skeleton, format_timedelta
 from babel.numbers import format_currency
 
 from assistant.schemas import DatePrecision, DateValue, Money
@@ -31,6 +31,11 @@ def format_money(money: Money, locale: str, tax_labels: dict[str, str]) -> str:
     """The amount followed by its tax basis label ("HT", "TTC", "excl. VAT"…), from the draft template."""
     label = tax_labels[money.tax_basis.value]
     return f"{format_amount(money.amount, money.currency, locale)} {label}".strip()
+
+
+def format_duration(seconds: float, locale: str) -> str:
+    """A rounded duration as a person says it: "30 secondes", "2 minutes" (an estimate, never "1 min 37 s")."""
+    return format_timedelta(timedelta(seconds=max(seconds, 1.0)), threshold=1.5, locale=locale)
 
 
 def format_day(value: date, locale: str) -> str:

@@ -6,38 +6,39 @@ transcript), so it stays the same size at turn 40 as at turn 5.
 
 from __future__ import annotations
 
-from assistant.errors import ModelError
+from assistant.errors import ModelError, StaleWriteError
+from assistant.interview.changes import Workspace
 from assistant.interview.merge import ExtractionOutcome, merge_findings
 from assistant.interview.plan import Plan
 from assistant.interview.state import InterviewState
 from assistant.models.port import ChatModel
 from assistant.models.prompts import load_prompt
-from assistant.schemas import (
-    ExtractionResult,
-    ExtractionStatus,
-    Language,
-    SlotKey,
-    Speaker,
-    Tracked,
-    TurnAction,
-    TurnFindings,
-)
+from assistant.schemas import ExtractionClaim, ExtractionResult, Language, SlotKey, Tracked, TurnFindings
 from assistant.store import Store
 
 CONTEXT_OBJECTS = 12
 """How many recent objects the extraction prompt lists: enough to avoid repeats, small enough to stay flat."""
 
 
-class Extractor:
-    """Runs extraction for stakeholder turns of any project, with one model."""
+MERGE_TRIES = 3
+"""How often a merge is computed again when a reviewer's save moved the project meanwhile."""
 
-    def __init__(self, store: Store, model: ChatModel, plan: Plan) -> None:
+
+class Extractor:
+    """Runs extraction for a claimed answer of any project: the model call, the pure merge, the one commit."""
+
+    def __init__(self, store: Store, plan: Plan) -> None:
         self.store = store
-        self.model = model
         self.plan = plan
 
-    def extract_turn(self, project_id: str, turn_id: int) -> ExtractionOutcome:
-        """Run the one model call for a stakeholder turn and merge what it found. Safe to call again."""
+    def run(self, claim: ExtractionClaim, model: ChatModel) -> ExtractionOutcome:
+        """Extract the claimed answer with `model` and commit what it changes, with its `done` state, at once.
+
+        Raises:
+            ModelError: the model call failed (the caller decides whether to retry); nothing was changed.
+            LeaseLostError: the claim expired meanwhile; nothing was changed.
+        """
+        project_id, turn_id = claim.project_id, claim.turn_id
         turn = self.store.get_turn(project_id, turn_id)
         key = turn.meta.slot
         state = InterviewState(self.store, self.plan, project_id)
@@ -49,15 +50,12 @@ class Extractor:
             answer=turn.text,
         )
         try:
-            result = self.model.extract(messages, TurnFindings)
+            result = model.extract(messages, TurnFindings)
         except ModelError as exc:
             self.store.record_usage(
-                project_id, purpose="extract", model=self.model.name, ok=False, error=str(exc), turn_id=turn_id
+                project_id, purpose="extract", model=model.name, ok=False, error=str(exc), turn_id=turn_id
             )
-            self.store.log_extraction(
-                project_id, turn_id, ExtractionStatus.FAILED, error=str(exc), error_kind=type(exc).__name__
-            )
-            return ExtractionOutcome(turn_id, ExtractionStatus.FAILED, error=str(exc))
+            raise
         usage = result.usage
         self.store.record_usage(
             project_id,
@@ -68,17 +66,32 @@ class Extractor:
             latency_ms=usage.latency_ms,
             turn_id=turn_id,
         )
-        outcome = merge_findings(self.store, turn, key, result.value)
-        summary = ExtractionResult(
-            answered_question=result.value.answered_question,
-            follow_up_question=outcome.follow_up,
-            created=outcome.created,
-            updated=outcome.updated,
-            conflicts=outcome.conflicts,
-            prompt_tokens=usage.prompt_tokens,
-        )
-        self.store.log_extraction(project_id, turn_id, ExtractionStatus.DONE, result=summary)
-        return outcome
+        for attempt in range(MERGE_TRIES):
+            snapshot = self.store.merge_snapshot(project_id, turn_id)
+            space = Workspace(snapshot, turn_id)
+            outcome = merge_findings(space, turn, key, result.value)
+            # Ids this answer had created before and gives again are updates of them, not new objects.
+            known = set(snapshot.versions)
+            outcome.updated = list(dict.fromkeys([*outcome.updated, *(i for i in outcome.created if i in known)]))
+            outcome.created = [i for i in outcome.created if i not in known]
+            summary = ExtractionResult(
+                answered_question=result.value.answered_question,
+                follow_up_question=outcome.follow_up,
+                created=outcome.created,
+                updated=outcome.updated,
+                conflicts=outcome.conflicts,
+                prompt_tokens=usage.prompt_tokens,
+            )
+            try:
+                self.store.apply_extraction(
+                    claim, space.change_set(), summary, changed_by=turn.stakeholder_id or "cahier"
+                )
+            except StaleWriteError:
+                if attempt == MERGE_TRIES - 1:
+                    raise
+                continue
+            return outcome
+        raise AssertionError("unreachable")
 
     def _context(self, state: InterviewState, key: SlotKey | None, language: Language) -> str:
         """The project state for the prompt: the current slot, section coverage and a few recent objects.
@@ -99,16 +112,3 @@ class Extractor:
             text = getattr(obj, "statement", "")
             lines.append(f"{obj.id}: {text[:90]}")
         return "\n".join(lines)
-
-    def reextract(self, project_id: str, *, only_failed: bool = True) -> list[ExtractionOutcome]:
-        """Redo extraction for the turns whose extraction failed (or all stakeholder turns)."""
-        states = self.store.extraction_states(project_id)
-        outcomes = []
-        for turn in self.store.list_turns(project_id):
-            if turn.speaker is not Speaker.STAKEHOLDER or (turn.meta.action or TurnAction.ANSWER) != TurnAction.ANSWER:
-                continue
-            state = states.get(turn.id)
-            if only_failed and state is not None and state.status is ExtractionStatus.DONE:
-                continue
-            outcomes.append(self.extract_turn(project_id, turn.id))
-        return outcomes

@@ -1,7 +1,8 @@
 """Merging what the model found in an answer into the project, after code has checked it.
 
 Injection, invented amounts, unsupported `must`, duplicates, corrections and disagreements are decided here,
-by code, because a small model cannot be trusted with them.
+by code, because a small model cannot be trusted with them. The merge is a pure function of the project's state
+(`Workspace`) and the findings: it computes the changes, and the store writes them in one transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.i18n.catalog import catalog
+from assistant.interview.changes import Workspace
 from assistant.interview.cues import digits, grounded, looks_like_injection, says_correction, says_must
 from assistant.interview.normalise import parse_date, parse_money
 from assistant.knowledge.embeddings import embed_texts
@@ -32,7 +34,6 @@ from assistant.schemas import (
     TurnFindings,
     UseCase,
 )
-from assistant.store import Store
 
 DUPLICATE_SIMILARITY = 0.75
 """Cosine from which a new requirement is merged into an existing one (calibrated in `assistant/quality/sets.py`)."""
@@ -51,8 +52,8 @@ class ExtractionOutcome:
     follow_up: str | None = None
 
 
-def merge_findings(store: Store, turn: Turn, key: SlotKey | None, found: TurnFindings) -> ExtractionOutcome:
-    """Apply the checked findings of `turn` to its project and say what changed."""
+def merge_findings(space: Workspace, turn: Turn, key: SlotKey | None, found: TurnFindings) -> ExtractionOutcome:
+    """Apply the checked findings of `turn` to the workspace of its project and say what changed."""
     outcome = ExtractionOutcome(turn.id, ExtractionStatus.DONE, follow_up=found.follow_up_question)
     injected = looks_like_injection(turn.text)
     section_hint = key.section if key else None
@@ -79,26 +80,25 @@ def merge_findings(store: Store, turn: Turn, key: SlotKey | None, found: TurnFin
         requirements, constraints = [], []
         outcome.follow_up = None
 
-    _merge_requirements(store, turn, requirements, section_hint, outcome)
+    _merge_requirements(space, turn, requirements, section_hint, outcome)
     if not injected:
-        _add_objectives_and_use_cases(store, turn, found, outcome)
+        _add_objectives_and_use_cases(space, turn, found, outcome)
     for constraint in constraints:
-        _merge_constraint(store, turn, constraint, outcome)
+        _merge_constraint(space, turn, constraint, outcome)
     if outcome.follow_up is None and outcome.created and not injected:
         outcome.follow_up = quantify_question(turn)
     return outcome
 
 
 def _merge_requirements(
-    store: Store,
+    space: Workspace,
     turn: Turn,
     requirements: list[FoundRequirement],
     section_hint: SectionId | None,
     outcome: ExtractionOutcome,
 ) -> None:
-    project_id = turn.project_id
     speaker = turn.stakeholder_id or "cahier"
-    existing = store.list_objects(project_id, Requirement)
+    existing = space.list(Requirement)
     new_statements = [r.statement for r in requirements]
     similarity = (
         embed_texts(new_statements) @ embed_texts([r.statement for r in existing]).T
@@ -115,11 +115,11 @@ def _merge_requirements(
                     "stakeholder_ids": sorted({*current.stakeholder_ids, speaker}),
                 }
             )
-            store.save_object(project_id, merged, changed_by=speaker, turn_id=turn.id)
+            space.save(merged)
             outcome.updated.append(current.id)
             continue
         requirement = Requirement(
-            id=store.new_id(project_id, Requirement),
+            id=space.new_id(Requirement),
             statement=item.statement,
             kind=item.kind,
             category=item.category if item.kind.value != "functional" else None,
@@ -130,12 +130,13 @@ def _merge_requirements(
             source_turn_ids=[turn.id],
             stakeholder_ids=[speaker],
         )
-        store.save_object(project_id, requirement, changed_by=speaker, turn_id=turn.id)
+        space.save(requirement)
         outcome.created.append(requirement.id)
 
 
-def _add_objectives_and_use_cases(store: Store, turn: Turn, found: TurnFindings, outcome: ExtractionOutcome) -> None:
-    project_id = turn.project_id
+def _add_objectives_and_use_cases(
+    space: Workspace, turn: Turn, found: TurnFindings, outcome: ExtractionOutcome
+) -> None:
     speaker = turn.stakeholder_id or "cahier"
     for found_objective in found.objectives:
         due = (
@@ -144,7 +145,7 @@ def _add_objectives_and_use_cases(store: Store, turn: Turn, found: TurnFindings,
             else None
         )
         objective = Objective(
-            id=store.new_id(project_id, Objective),
+            id=space.new_id(Objective),
             statement=found_objective.statement,
             scope=found_objective.scope,
             metric=found_objective.metric or "",
@@ -154,24 +155,23 @@ def _add_objectives_and_use_cases(store: Store, turn: Turn, found: TurnFindings,
             source_turn_ids=[turn.id],
             stakeholder_ids=[speaker],
         )
-        store.save_object(project_id, objective, changed_by=speaker, turn_id=turn.id)
+        space.save(objective)
         outcome.created.append(objective.id)
     for found_use_case in found.use_cases:
         use_case = UseCase(
-            id=store.new_id(project_id, UseCase),
+            id=space.new_id(UseCase),
             title=found_use_case.title,
             actor=found_use_case.actor,
             steps=found_use_case.steps,
             source_turn_ids=[turn.id],
             stakeholder_ids=[speaker],
         )
-        store.save_object(project_id, use_case, changed_by=speaker, turn_id=turn.id)
+        space.save(use_case)
         outcome.created.append(use_case.id)
 
 
-def _merge_constraint(store: Store, turn: Turn, item: FoundConstraint, outcome: ExtractionOutcome) -> None:
+def _merge_constraint(space: Workspace, turn: Turn, item: FoundConstraint, outcome: ExtractionOutcome) -> None:
     """Budgets and deadlines are single facts: a correction updates, a disagreement becomes a conflict."""
-    project_id = turn.project_id
     speaker = turn.stakeholder_id or "cahier"
     money = parse_money(item.amount_text, turn.language) if item.amount_text else None
     due = parse_date(item.date_text, turn.language, turn.created_at.date()) if item.date_text else None
@@ -180,10 +180,10 @@ def _merge_constraint(store: Store, turn: Turn, item: FoundConstraint, outcome: 
     singular = item.kind in (ConstraintKind.BUDGET, ConstraintKind.DEADLINE)
     current = None
     if singular:
-        current = next((c for c in store.list_objects(project_id, Constraint) if c.kind is item.kind), None)
+        current = next((c for c in space.list(Constraint) if c.kind is item.kind), None)
     if current is None:
         constraint = Constraint(
-            id=store.new_id(project_id, Constraint),
+            id=space.new_id(Constraint),
             kind=item.kind,
             statement=item.statement,
             money=money,
@@ -191,12 +191,12 @@ def _merge_constraint(store: Store, turn: Turn, item: FoundConstraint, outcome: 
             source_turn_ids=[turn.id],
             stakeholder_ids=[speaker],
         )
-        store.save_object(project_id, constraint, changed_by=speaker, turn_id=turn.id)
+        space.save(constraint)
         outcome.created.append(constraint.id)
         return
     if (current.money, current.due) == (money, due):
         merged = current.model_copy(update={"source_turn_ids": sorted({*current.source_turn_ids, turn.id})})
-        store.save_object(project_id, merged, changed_by=speaker, turn_id=turn.id)
+        space.save(merged)
         outcome.updated.append(current.id)
         return
     if speaker in current.stakeholder_ids or says_correction(turn.text):
@@ -208,11 +208,11 @@ def _merge_constraint(store: Store, turn: Turn, item: FoundConstraint, outcome: 
                 "source_turn_ids": sorted({*current.source_turn_ids, turn.id}),
             }
         )
-        store.save_object(project_id, updated, changed_by=speaker, turn_id=turn.id)
+        space.save(updated)
         outcome.updated.append(current.id)
         return
     conflict = Conflict(
-        id=store.new_id(project_id, Conflict),
+        id=space.new_id(Conflict),
         subject=current.statement[:120] if len(current.statement) >= 3 else item.kind.value,
         object_ids=[current.id],
         statements=[
@@ -226,7 +226,7 @@ def _merge_constraint(store: Store, turn: Turn, item: FoundConstraint, outcome: 
         source_turn_ids=[*current.source_turn_ids, turn.id],
         stakeholder_ids=sorted({*current.stakeholder_ids, speaker}),
     )
-    store.save_object(project_id, conflict, changed_by="cahier", turn_id=turn.id)
+    space.save(conflict, by="cahier")
     outcome.conflicts.append(conflict.id)
 
 

@@ -2,13 +2,15 @@
 
 A stakeholder's words are stored before anything else. The next question never waits on the model: a
 deterministic policy (`policy.py`) picks it from the plan and phrases it in the stakeholder's language. The
-one model call per turn (`extraction.py`) runs on a per-project worker (`worker.py`), in turn order; its
-results are checked by code before they reach the specification (`merge.py`).
+answer's extraction is queued in the store and run by whichever worker claims it (`worker.py`: this process's
+pool, or a `cahier worker` process), strictly in turn order per project; its results are checked by code
+(`merge.py`) and committed in one transaction with the answer's extraction state.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,14 +24,16 @@ from assistant.interview.merge import ExtractionOutcome
 from assistant.interview.plan import Plan, default_plan
 from assistant.interview.policy import PlannedQuestion, next_question
 from assistant.interview.state import InterviewState
-from assistant.interview.worker import ExtractionQueue
+from assistant.interview.worker import ExtractionWorker, ModelRouter, QueuePolicy, WorkerPool
 from assistant.models.port import ChatModel
 from assistant.schemas import (
     CitationRef,
     Coverage,
+    ExtractionState,
     ExtractionStatus,
     Language,
     OpenQuestion,
+    QueuePosition,
     SectionId,
     SlotKey,
     Speaker,
@@ -80,6 +84,8 @@ class Interview:
         plan: the interview plan (default: `prompts/plan.yaml`).
         clock: the time stamped on stored turns; relative dates in an answer ("next year") resolve against
             its day. Tests and the offline evaluation pin it to the interview's date.
+        policy: the queue's pool size, lease and retries. The pool starts with the first answer queued in
+            this process (or `start_workers`); with `policy.workers == 0`, `cahier worker` processes extract.
     """
 
     def __init__(
@@ -90,14 +96,17 @@ class Interview:
         search: GuidanceSearch | None = None,
         plan: Plan | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        policy: QueuePolicy | None = None,
     ) -> None:
         self.store = store
         self.model = model
         self.search = search
         self.plan = plan or default_plan()
         self.clock = clock
-        self.extractor = Extractor(store, model, self.plan)
-        self.queue = ExtractionQueue(self.extractor)
+        self.policy = policy or QueuePolicy()
+        self.extractor = Extractor(store, self.plan)
+        self.models = ModelRouter(model)
+        self.pool = WorkerPool(self.extractor, self.models, self.policy)
 
     # -- the turn ------------------------------------------------------------------------------------
 
@@ -109,13 +118,23 @@ class Interview:
         return self._ask_next(project_id, project.language, state, prefix=welcome)
 
     def handle_turn(
-        self, project_id: str, stakeholder_id: str, text: str, *, action: TurnAction | str = TurnAction.ANSWER
+        self,
+        project_id: str,
+        stakeholder_id: str,
+        text: str,
+        *,
+        action: TurnAction | str = TurnAction.ANSWER,
+        model: ChatModel | None = None,
     ) -> TurnResult:
         """Store the answer, queue its extraction, and return the next question at once.
+
+        Args:
+            model: the model a session chose for this project (default: the process's); the same workers use it.
 
         Raises:
             InputError: empty or oversized text (nothing stored), or an unknown stakeholder.
         """
+        self.models.use(project_id, model)
         turn = self.record_answer(project_id, stakeholder_id, text, action=action)
         state = InterviewState(self.store, self.plan, project_id)
         skipped = turn.meta.action is not TurnAction.ANSWER
@@ -150,7 +169,7 @@ class Interview:
             created_at=self.clock(),
         )
         if action is TurnAction.ANSWER:
-            self.queue.enqueue(project_id, turn.id)
+            self._enqueue(project_id, turn.id)
         else:
             self._record_open_question(project_id, turn, answered_slot, turn.language)
         return turn
@@ -223,23 +242,93 @@ class Interview:
     def coverage(self, project_id: str) -> dict[SectionId, Coverage]:
         return InterviewState(self.store, self.plan, project_id).coverage()
 
+    def start_workers(self) -> None:
+        """Start this process's extraction workers (`policy.workers` of them), resuming what a restart left."""
+        self.pool.start()
+
+    def _enqueue(self, project_id: str, turn_id: int) -> None:
+        self.store.enqueue_extraction(project_id, turn_id)
+        if self.policy.workers:
+            self.pool.start()
+            self.pool.wake()
+
+    def retry(self, project_id: str, turn_id: int) -> None:
+        """Queue a failed answer again for the workers (the chat page's "analyse again")."""
+        self._enqueue(project_id, turn_id)
+
     def extract_turn(self, project_id: str, turn_id: int) -> ExtractionOutcome:
-        """Run the extraction of one stakeholder turn now, in this thread (the replayed evaluation does)."""
-        return self.extractor.extract_turn(project_id, turn_id)
+        """Extract one answer again now, in this thread, through the queue (after the project's earlier answers)."""
+        [outcome] = self._redo(project_id, [turn_id])
+        return outcome
 
     def reextract(self, project_id: str, *, only_failed: bool = True) -> list[ExtractionOutcome]:
-        """Redo extraction for the turns whose extraction failed (or all stakeholder turns)."""
-        return self.extractor.reextract(project_id, only_failed=only_failed)
+        """Extract again the answers whose extraction failed (or every answer), in this thread, and say how it went.
+
+        Re-extraction replaces what an answer produced: doing it twice leaves the same objects, ids and versions.
+        """
+        states = self.store.extraction_states(project_id)
+        turn_ids = []
+        for turn in self.store.list_turns(project_id):
+            if turn.speaker is not Speaker.STAKEHOLDER or (turn.meta.action or TurnAction.ANSWER) != TurnAction.ANSWER:
+                continue
+            state = states.get(turn.id)
+            if only_failed and state is not None and state.status is ExtractionStatus.DONE:
+                continue
+            turn_ids.append(turn.id)
+        return self._redo(project_id, turn_ids)
+
+    def _redo(self, project_id: str, turn_ids: list[int]) -> list[ExtractionOutcome]:
+        """Queue the answers again and work the project's queue in this thread until they are all settled.
+
+        Another worker (this process's pool, a `cahier worker`) may claim some of them first; this waits for those.
+        """
+        for turn_id in turn_ids:
+            self.store.enqueue_extraction(project_id, turn_id)
+        worker = ExtractionWorker(self.extractor, self.models, self.policy, on_finish=self.pool.notify_finished)
+        while True:
+            states = self.store.extraction_states(project_id)
+            if not any(states[turn_id].status.pending for turn_id in turn_ids):
+                return [_outcome(states[turn_id]) for turn_id in turn_ids]
+            if worker.run_once(project_id) is None:
+                with self.pool.finished:
+                    self.pool.finished.wait(self.policy.poll_s)
 
     def wait(self, project_id: str, turn_id: int, timeout: float | None = None) -> bool:
-        """Block until the extraction of `turn_id` has finished (or failed); False on timeout."""
-        return self.queue.wait(project_id, turn_id, timeout)
+        """Block until the extraction of `turn_id` is done or failed for good; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.store.extraction_state(project_id, turn_id)
+            if state is None or not state.status.pending:
+                return True
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            with self.pool.finished:
+                self.pool.finished.wait(min(self.policy.poll_s, left) if left is not None else self.policy.poll_s)
 
-    def close(self, project_id: str) -> None:
-        """Stop the project's worker once the extractions already queued are done."""
-        self.queue.close(project_id)
+    def close(self) -> None:
+        """Stop this process's workers after the answers in hand; queued answers stay queued for the next start."""
+        self.pool.stop(timeout=30)
 
     def extraction_status(self, project_id: str, turn_id: int) -> ExtractionStatus | None:
         """Where the extraction of `turn_id` stands; None for a turn that has none (a question, a skip)."""
-        state = self.store.extraction_states(project_id).get(turn_id)
+        state = self.store.extraction_state(project_id, turn_id)
         return state.status if state else None
+
+    def queue_position(self, project_id: str, turn_id: int) -> QueuePosition | None:
+        """How many answers are ahead of this pending one, with an estimate; None once it is settled."""
+        return self.store.queue_position(project_id, turn_id)
+
+
+def _outcome(state: ExtractionState) -> ExtractionOutcome:
+    result = state.result
+    if state.status is not ExtractionStatus.DONE or result is None:
+        return ExtractionOutcome(state.turn_id, state.status, error=state.error)
+    return ExtractionOutcome(
+        state.turn_id,
+        state.status,
+        created=list(result.created),
+        updated=list(result.updated),
+        conflicts=list(result.conflicts),
+        follow_up=result.follow_up_question,
+    )

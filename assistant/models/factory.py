@@ -100,7 +100,9 @@ def chat_model_from_settings(
         base_url_variable="CAHIER_MODEL_PROVIDER",
         max_tokens=1024,
         timeout_s=timeout,
-        max_retries=retries,
+        # On loopback a retry only helps after a timeout, and the extraction queue already retries those with a
+        # backoff; a client retry on top would make a stakeholder wait three timeouts for one attempt.
+        max_retries=0 if max_retries is None else max_retries,
     )
 
 

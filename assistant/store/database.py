@@ -15,18 +15,23 @@ from sqlalchemy import create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+import assistant.store.queue as queue
 from assistant.errors import InputError, NotFoundError, StaleWriteError, StoreError
 from assistant.schemas import (
     MAX_TURN_CHARS,
     OBJECT_TYPES,
+    ChangeSet,
     DraftSection,
+    ExtractionClaim,
     ExtractionResult,
     ExtractionState,
     ExtractionStatus,
     Language,
+    MergeSnapshot,
     ObjectVersion,
     Project,
     ProjectObjects,
+    QueuePosition,
     Requirement,
     SectionId,
     Speaker,
@@ -75,6 +80,19 @@ T = TypeVar("T", bound=Tracked)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _extraction_state(row: Any) -> ExtractionState:
+    return ExtractionState(
+        turn_id=row.turn_id,
+        status=ExtractionStatus(row.status),
+        result=ExtractionResult.model_validate(row.data) if row.data else None,
+        error=row.error,
+        error_kind=row.error_kind,
+        attempts=row.attempts,
+        queued_at=aware(row.created_at),
+        available_at=aware(row.available_at) if row.available_at else None,
+    )
 
 
 class Store:
@@ -436,92 +454,115 @@ class Store:
         Returns:
             The object's new version number.
         """
-        kind = type_name(obj)
-        # Re-validate: `model_copy(update=...)` skips validation, and nothing invalid may reach the database.
-        checked = validated(type(obj), kind, **dict(obj))
+        checked = self._checked(obj)
 
         def work(conn: Connection) -> int:
             project = self._require_project(conn, project_id)
-            data = with_quality(conn, project_id, project.language, checked).model_dump(mode="json")
-            row = conn.execute(
-                select(objects.c.version, objects.c.type, objects.c.data, objects.c.deleted).where(
-                    objects.c.project_id == project_id, objects.c.id == obj.id
-                )
-            ).first()
-            now = _now()
-            if row is None:
-                if expected_version not in (None, 0):
-                    raise StaleWriteError(obj.id, expected_version, 0)
-                version, change = 1, "created"
-                conn.execute(
-                    insert(objects).values(
-                        project_id=project_id, id=obj.id, type=kind, data=data, version=1, deleted=False, updated_at=now
-                    )
-                )
-            else:
-                if row.type != kind:
-                    raise InputError("id", f"`{obj.id}` is a {row.type}, not a {kind}")
-                if expected_version is not None and expected_version != row.version:
-                    raise StaleWriteError(obj.id, expected_version, row.version)
-                if row.data == data and not row.deleted:
-                    return row.version
-                version, change = row.version + 1, "updated"
-                conn.execute(
-                    update(objects)
-                    .where(objects.c.project_id == project_id, objects.c.id == obj.id)
-                    .values(data=data, version=version, deleted=False, updated_at=now)
-                )
-            conn.execute(
-                insert(object_versions).values(
-                    project_id=project_id,
-                    object_id=obj.id,
-                    version=version,
-                    data=data,
-                    change=change,
-                    changed_by=changed_by,
-                    turn_id=turn_id,
-                    changed_at=now,
-                )
-            )
-            return version
+            return self._save_in(conn, project_id, project.language, checked, changed_by, turn_id, expected_version)
 
         try:
             return self._write(work)
         except IntegrityError as exc:  # two writers created the same id at once
             raise StaleWriteError(obj.id, expected_version or 0, -1) from exc
 
+    @staticmethod
+    def _checked(obj: Tracked) -> Tracked:
+        # Re-validate: `model_copy(update=...)` skips validation, and nothing invalid may reach the database.
+        return validated(type(obj), type_name(obj), **dict(obj))
+
+    @staticmethod
+    def _save_in(
+        conn: Connection,
+        project_id: str,
+        language: str,
+        obj: Tracked,
+        changed_by: str,
+        turn_id: int | None,
+        expected_version: int | None,
+    ) -> int:
+        """`save_object` inside a caller's transaction (one object; `apply_extraction` writes several)."""
+        kind = type_name(obj)
+        data = with_quality(conn, project_id, language, obj).model_dump(mode="json")
+        row = conn.execute(
+            select(objects.c.version, objects.c.type, objects.c.data, objects.c.deleted).where(
+                objects.c.project_id == project_id, objects.c.id == obj.id
+            )
+        ).first()
+        now = _now()
+        if row is None:
+            if expected_version not in (None, 0):
+                raise StaleWriteError(obj.id, expected_version, 0)
+            version, change = 1, "created"
+            conn.execute(
+                insert(objects).values(
+                    project_id=project_id, id=obj.id, type=kind, data=data, version=1, deleted=False, updated_at=now
+                )
+            )
+        else:
+            if row.type != kind:
+                raise InputError("id", f"`{obj.id}` is a {row.type}, not a {kind}")
+            if expected_version is not None and expected_version != row.version:
+                raise StaleWriteError(obj.id, expected_version, row.version)
+            if row.data == data and not row.deleted:
+                return row.version
+            version, change = row.version + 1, "updated"
+            conn.execute(
+                update(objects)
+                .where(objects.c.project_id == project_id, objects.c.id == obj.id)
+                .values(data=data, version=version, deleted=False, updated_at=now)
+            )
+        conn.execute(
+            insert(object_versions).values(
+                project_id=project_id,
+                object_id=obj.id,
+                version=version,
+                data=data,
+                change=change,
+                changed_by=changed_by,
+                turn_id=turn_id,
+                changed_at=now,
+            )
+        )
+        return version
+
     def delete_object(
         self, project_id: str, object_id: str, *, changed_by: str, expected_version: int | None = None
     ) -> None:
         """Hide an object from the specification; its history stays."""
+        self._write(lambda conn: self._delete_in(conn, project_id, object_id, changed_by, None, expected_version))
 
-        def work(conn: Connection) -> None:
-            row = conn.execute(
-                select(objects).where(objects.c.project_id == project_id, objects.c.id == object_id)
-            ).first()
-            if row is None or row.deleted:
-                raise NotFoundError("object", object_id)
-            if expected_version is not None and expected_version != row.version:
-                raise StaleWriteError(object_id, expected_version, row.version)
-            now = _now()
-            conn.execute(
-                update(objects)
-                .where(objects.c.project_id == project_id, objects.c.id == object_id)
-                .values(deleted=True, version=row.version + 1, updated_at=now)
+    @staticmethod
+    def _delete_in(
+        conn: Connection,
+        project_id: str,
+        object_id: str,
+        changed_by: str,
+        turn_id: int | None,
+        expected_version: int | None,
+    ) -> None:
+        row = conn.execute(select(objects).where(objects.c.project_id == project_id, objects.c.id == object_id)).first()
+        if row is None or row.deleted:
+            raise NotFoundError("object", object_id)
+        if expected_version is not None and expected_version != row.version:
+            raise StaleWriteError(object_id, expected_version, row.version)
+        now = _now()
+        conn.execute(
+            update(objects)
+            .where(objects.c.project_id == project_id, objects.c.id == object_id)
+            .values(deleted=True, version=row.version + 1, updated_at=now)
+        )
+        conn.execute(
+            insert(object_versions).values(
+                project_id=project_id,
+                object_id=object_id,
+                version=row.version + 1,
+                data=row.data,
+                change="deleted",
+                changed_by=changed_by,
+                turn_id=turn_id,
+                changed_at=now,
             )
-            conn.execute(
-                insert(object_versions).values(
-                    project_id=project_id,
-                    object_id=object_id,
-                    version=row.version + 1,
-                    data=row.data,
-                    change="deleted",
-                    changed_by=changed_by,
-                    changed_at=now,
-                )
-            )
-
-        self._write(work)
+        )
 
     def get_object(self, project_id: str, object_id: str, cls: type[T]) -> tuple[T, int]:
         """The current state of one object and its version (to pass back as `expected_version`)."""
@@ -722,55 +763,168 @@ class Store:
         except (SQLAlchemyError, StoreError) as exc:
             raise InputError("import file", f"the file's rows are inconsistent: {exc}") from exc
 
-    # -- extraction log -------------------------------------------------------------------------------
+    # -- extraction queue (the protocol is in `assistant.store.queue`) ---------------------------------
 
-    def log_extraction(
-        self,
-        project_id: str,
-        turn_id: int,
-        status: ExtractionStatus,
-        *,
-        result: ExtractionResult | None = None,
-        error: str = "",
-        error_kind: str = "",
+    def enqueue_extraction(self, project_id: str, turn_id: int) -> None:
+        """Queue an answer's extraction (again): a worker of any process picks it up in turn order."""
+
+        def work(conn: Connection) -> None:
+            self._require_project(conn, project_id)
+            queue.enqueue(conn, project_id, turn_id, _now())
+
+        self._write(work)
+
+    def claim_extraction(
+        self, token: str, *, lease_s: float, max_attempts: int, project_id: str | None = None
+    ) -> ExtractionClaim | None:
+        """Claim the next answer to extract under the lease `token`, handing back expired leases first.
+
+        Returns None at once when nothing is claimable (a read, without the write lock), so idle workers can poll.
+        """
+        now = _now()
+        if not self._read(lambda conn: queue.has_claimable(conn, now, project_id)):
+            return None
+
+        def work(conn: Connection) -> ExtractionClaim | None:
+            queue.release_expired(conn, now, max_attempts)
+            return queue.claim(conn, token, now, lease_s, project_id)
+
+        return self._write(work)
+
+    def release_expired_extractions(self, max_attempts: int) -> int:
+        """Put back every answer whose worker's lease ran out (at start-up, and before each claim)."""
+        return self._write(lambda conn: queue.release_expired(conn, _now(), max_attempts))
+
+    def renew_lease(self, claim: ExtractionClaim, lease_s: float) -> bool:
+        return self._write(lambda conn: queue.renew(conn, claim, _now(), lease_s))
+
+    def fail_extraction(
+        self, claim: ExtractionClaim, error: str, error_kind: str, *, retry_at: datetime | None = None
     ) -> None:
-        """Append one state of a turn's extraction (queued, done, failed); the newest row is the current state.
+        """Record a failed attempt: back in the queue from `retry_at`, or failed for good without it.
 
-        Args:
-            result: what a finished extraction changed.
-            error, error_kind: why it failed: the message, and the type of the error (`ModelTimeoutError`…).
+        Raises:
+            LeaseLostError: the lease is no longer this worker's; nothing is written.
         """
         self._write(
-            lambda conn: conn.execute(
-                insert(extractions).values(
-                    project_id=project_id,
-                    turn_id=turn_id,
-                    status=ExtractionStatus(status).value,
-                    data=result.model_dump(mode="json") if result is not None else None,
-                    error=error[:2000],
-                    error_kind=error_kind[:80],
-                    created_at=_now(),
-                )
+            lambda conn: queue.finish(
+                conn, claim, _now(), ExtractionStatus.FAILED, error=error, error_kind=error_kind, retry_at=retry_at
             )
         )
 
+    def merge_snapshot(self, project_id: str, turn_id: int) -> MergeSnapshot:
+        """What a merge of `turn_id`'s findings is computed from, read in one transaction: every current object with
+        its version, the id counters, and the objects this turn created earlier that no person has edited since
+        (a re-extraction re-derives those instead of adding to them)."""
+
+        def work(conn: Connection) -> MergeSnapshot:
+            rows = conn.execute(
+                select(objects.c.type, objects.c.data, objects.c.version).where(
+                    objects.c.project_id == project_id, objects.c.deleted.is_(False)
+                )
+            ).all()
+            grouped: dict[str, list[Tracked]] = {name: [] for name in OBJECT_TYPES}
+            versions: dict[str, int] = {}
+            for row in rows:
+                obj = OBJECT_TYPES[row.type].model_validate(row.data)
+                grouped[row.type].append(obj)
+                versions[obj.id] = row.version
+            for items in grouped.values():
+                items.sort(key=lambda obj: id_sort_key(obj.id))
+            counters = dict(
+                conn.execute(
+                    select(id_counters.c.prefix, id_counters.c.value).where(id_counters.c.project_id == project_id)
+                ).all()
+            )
+            written = conn.execute(
+                select(object_versions.c.object_id, object_versions.c.change).where(
+                    object_versions.c.project_id == project_id, object_versions.c.turn_id == turn_id
+                )
+            ).all()
+            created = {row.object_id for row in written if row.change == "created"}
+            edited = set(
+                conn.execute(
+                    select(object_versions.c.object_id).where(
+                        object_versions.c.project_id == project_id,
+                        object_versions.c.object_id.in_(created),
+                        object_versions.c.turn_id.is_(None),
+                    )
+                ).scalars()
+            )
+            return MergeSnapshot(
+                objects=ProjectObjects.model_validate(grouped),
+                versions=versions,
+                counters=counters,
+                made_by_turn=sorted(created - edited, key=id_sort_key),
+                touched_by_turn={row.object_id for row in written} - created,
+            )
+
+        return self._read(work)
+
+    def apply_extraction(
+        self, claim: ExtractionClaim, changes: ChangeSet, result: ExtractionResult, *, changed_by: str
+    ) -> None:
+        """Write an extraction's changes and its `done` state in one transaction, or nothing.
+
+        Raises:
+            LeaseLostError: `claim` is no longer the worker's (its lease expired).
+            StaleWriteError: an object or an id counter moved since the snapshot the changes were computed from.
+        """
+
+        project_id, turn_id = claim.project_id, claim.turn_id
+
+        def work(conn: Connection) -> None:
+            project = self._require_project(conn, project_id)
+            queue.check_lease(conn, claim)
+            for prefix, (start, end) in changes.id_counters.items():
+                current = conn.execute(
+                    select(id_counters.c.value).where(
+                        id_counters.c.project_id == project_id, id_counters.c.prefix == prefix
+                    )
+                ).scalar()
+                if (current or 0) != start:
+                    raise StaleWriteError(f"{prefix} ids", start, current or 0)
+                if current is None:
+                    conn.execute(insert(id_counters).values(project_id=project_id, prefix=prefix, value=end))
+                else:
+                    conn.execute(
+                        update(id_counters)
+                        .where(id_counters.c.project_id == project_id, id_counters.c.prefix == prefix)
+                        .values(value=end)
+                    )
+            for obj, expected, author in changes.saves:
+                checked = self._checked(obj)
+                self._save_in(conn, project_id, project.language, checked, author or changed_by, turn_id, expected)
+            for object_id, expected in changes.deletes:
+                self._delete_in(conn, project_id, object_id, changed_by, turn_id, expected)
+            queue.finish(conn, claim, _now(), ExtractionStatus.DONE, result=result)
+
+        try:
+            self._write(work)
+        except IntegrityError as exc:  # another writer created one of the ids at the same moment
+            raise StaleWriteError(f"objects of turn {turn_id}", 0, -1) from exc
+
+    def queue_position(self, project_id: str, turn_id: int) -> QueuePosition | None:
+        """How many answers will be extracted before this pending one, and an estimate; None when not pending."""
+        return self._read(lambda conn: queue.position(conn, project_id, turn_id, _now()))
+
     def extraction_states(self, project_id: str) -> dict[int, ExtractionState]:
-        """The newest extraction state of every turn that has one, by turn id."""
+        """The extraction state of every answer that has one, by turn id."""
         rows = self._read(
             lambda conn: conn.execute(
-                select(extractions).where(extractions.c.project_id == project_id).order_by(extractions.c.seq)
+                select(extractions).where(extractions.c.project_id == project_id).order_by(extractions.c.turn_id)
             ).all()
         )
-        return {
-            row.turn_id: ExtractionState(
-                turn_id=row.turn_id,
-                status=ExtractionStatus(row.status),
-                result=ExtractionResult.model_validate(row.data) if row.data else None,
-                error=row.error,
-                error_kind=row.error_kind,
-            )
-            for row in rows
-        }
+        return {row.turn_id: _extraction_state(row) for row in rows}
+
+    def extraction_state(self, project_id: str, turn_id: int) -> ExtractionState | None:
+        """The extraction state of one answer (None for a turn without one: a question, a skip)."""
+        row = self._read(
+            lambda conn: conn.execute(
+                select(extractions).where(extractions.c.project_id == project_id, extractions.c.turn_id == turn_id)
+            ).first()
+        )
+        return _extraction_state(row) if row is not None else None
 
     # -- model usage ----------------------------------------------------------------------------------
 

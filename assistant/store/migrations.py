@@ -65,11 +65,32 @@ def _add_extraction_error_kind(conn: Connection) -> None:
             )
 
 
+_QUEUE_COLUMNS = ("attempts", "lease_token", "lease_expires_at", "available_at", "started_at", "finished_at")
+
+
+def _make_extractions_a_queue(conn: Connection) -> None:
+    """v5: the extraction log becomes the queue: one row per answer (the newest state of each is kept), with
+    its attempts, lease and timing, and a unique key on the answer."""
+    present = {column["name"] for column in inspect(conn).get_columns("extractions")}
+    for name in _QUEUE_COLUMNS:
+        if name in present:
+            continue
+        column = extractions.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        default = {"attempts": " NOT NULL DEFAULT 0", "lease_token": " NOT NULL DEFAULT ''"}.get(name, "")
+        conn.execute(text(f"ALTER TABLE extractions ADD COLUMN {name} {kind}{default}"))
+    newest = select(func.max(extractions.c.seq)).group_by(extractions.c.project_id, extractions.c.turn_id)
+    conn.execute(extractions.delete().where(extractions.c.seq.not_in(newest)))
+    if "uq_extractions_turn" not in {index["name"] for index in inspect(conn).get_indexes("extractions")}:
+        next(index for index in extractions.indexes if index.name == "uq_extractions_turn").create(conn)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _create_v1,
     2: _add_turn_meta_and_extractions,
     3: _add_access_tables,
     4: _add_extraction_error_kind,
+    5: _make_extractions_a_queue,
 }
 """Version reached → step that reaches it from the previous version."""
 

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -16,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bump with a new entry in `migrations._MIGRATIONS` whenever a table changes."""
 
 metadata = MetaData()
@@ -115,7 +116,17 @@ extractions = Table(
     Column("error", Text, nullable=False, default=""),
     Column("error_kind", String(80), nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # v5: the table is the extraction queue, one row per answer (see `assistant.store.queue`).
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_token", String(64), nullable=False, default=""),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("available_at", DateTime(timezone=True)),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Index("uq_extractions_turn", "project_id", "turn_id", unique=True),
 )
+"""One row per stakeholder answer: its place in the extraction queue, its lease while a worker holds it, and its
+outcome. `created_at` is when it was (last) queued; `started_at`/`finished_at` time the last attempt."""
 
 model_usage = Table(
     "model_usage",

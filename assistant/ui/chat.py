@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.errors import CahierError
+from assistant.i18n.formats import format_duration
 from assistant.schemas import (
     OBJECT_TYPES,
     ExtractionResult,
@@ -20,7 +21,7 @@ from assistant.schemas import (
     TurnAction,
 )
 from assistant.ui import display
-from assistant.ui.i18n import section_title, t
+from assistant.ui.i18n import section_title, t, tn
 from assistant.ui.services import get_services
 from assistant.ui.shell import (
     FRESH_QUESTION_KEY,
@@ -68,7 +69,8 @@ def _send(project_id: str, speaker_id: str | None, text: str, action: TurnAction
     if speaker_id is None:
         return
     try:
-        result = get_services().interview.handle_turn(project_id, speaker_id, text, action=action)
+        services = get_services()
+        result = services.interview.handle_turn(project_id, speaker_id, text, action=action, model=services.model)
     except CahierError as exc:
         st.session_state[_ERROR_KEY] = str(exc)
         return
@@ -237,6 +239,7 @@ FAILURE_REASONS = {
     "ModelAuthError": "chat.failure.auth",
     "ExtractionError": "chat.failure.invalid",
     "TruncatedOutputError": "chat.failure.truncated",
+    "WorkerLostError": "chat.failure.worker_lost",
 }
 """The type of error an extraction failed with (its `error_kind`) → the cause the page names."""
 
@@ -267,11 +270,18 @@ def _understood(
         return
     if state is None:
         return
-    if state.status is ExtractionStatus.QUEUED:
+    if state.status.pending:
         _analysing(turn.project_id, turn.id, context.language.value)
     elif state.status is ExtractionStatus.FAILED:
         reason = context.t(failure_reason(state.error_kind))
         st.warning(f"{context.t('chat.failed')}\n\n{reason}", icon=":material/warning:")
+        st.button(
+            context.t("chat.retry"),
+            key=f"chat.retry.{turn.id}",
+            icon=":material/refresh:",
+            on_click=get_services().interview.retry,
+            args=(turn.project_id, turn.id),
+        )
     elif state.status is ExtractionStatus.DONE:
         data = state.result or ExtractionResult()
         items = [
@@ -294,8 +304,19 @@ def _understood(
 
 @st.fragment(run_every=POLL_SECONDS)
 def _analysing(project_id: str, turn_id: int, language: str) -> None:
-    """Shown while the answer's extraction is queued; reruns the whole page once it is done or failed."""
-    if get_services().interview.extraction_status(project_id, turn_id) is ExtractionStatus.QUEUED:
-        st.caption(f":material/hourglass_top: {t('chat.analysing', language)}")
-    else:
+    """Shown while the answer's extraction is pending: where it stands in the queue, a time estimate from measured
+    extractions, and the retry count after a transient failure; reruns the whole page once it is settled."""
+    interview = get_services().interview
+    state = interview.store.extraction_state(project_id, turn_id)
+    if state is None or not state.status.pending:
         st.rerun()
+        return
+    position = interview.queue_position(project_id, turn_id)
+    parts = [t("chat.analysing", language)]
+    if state.retrying:
+        parts.append(t("chat.retrying", language, attempt=state.attempts + 1, attempts=interview.policy.attempts))
+    if position is not None and position.ahead and state.status is ExtractionStatus.QUEUED:
+        parts.append(tn("chat.ahead", position.ahead, language))
+    if position is not None and position.estimate_s is not None:
+        parts.append(t("chat.estimate", language, duration=format_duration(position.estimate_s, language)))
+    st.caption(":material/hourglass_top: " + " · ".join(parts))

@@ -22,6 +22,7 @@ import streamlit as st
 from assistant.config import Settings, load_settings
 from assistant.errors import CahierError
 from assistant.interview.service import Interview
+from assistant.interview.worker import QueuePolicy
 from assistant.models.factory import (
     LazyChatModel,
     ModelState,
@@ -126,7 +127,8 @@ def build_services(settings: Settings) -> Services:
         warmup = ModelWarmup(lambda: chat_model_from_settings(settings))
         model = LazyChatModel(warmup, name=default_model_name(settings))
         provider = settings.resolved_provider
-    interview = Interview(store, model, search=search)
+    interview = Interview(store, model, search=search, policy=QueuePolicy.from_settings(settings))
+    interview.start_workers()  # answers left queued by a previous run are extracted without anyone asking
     return Services(settings, store, model, interview, index, note, warmup, provider)
 
 
@@ -150,8 +152,9 @@ def get_services() -> Services:
     cached = st.session_state.get(_SESSION_BUNDLE_KEY)
     if cached is not None and cached[0] is choice and cached[1] is base:
         return cached[2]
+    # The session's model joins the process's workers for the projects this session answers in (the chat page
+    # passes it with each answer); it never gets a worker of its own, so a project is never extracted twice.
     model = chat_model_from_settings(base.settings, choice)
-    interview = Interview(base.store, model, search=base.interview.search, plan=base.interview.plan)
-    bundle = replace(base, model=model, interview=interview, warmup=None, provider=choice.provider)
+    bundle = replace(base, model=model, warmup=None, provider=choice.provider)
     st.session_state[_SESSION_BUNDLE_KEY] = (choice, base, bundle)
     return bundle

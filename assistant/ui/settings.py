@@ -289,7 +289,6 @@ def _delete(context: Context) -> None:
             return
         try:
             access.check_code(context.store, project.id, code)
-            context.services.interview.close(project.id)  # its background worker stops after the queued work
             context.store.delete_project(project.id)
         except CahierError as exc:
             _access_refused(context, exc)

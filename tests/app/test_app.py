@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,11 @@ from assistant.draft import workflow
 from assistant.errors import ModelError
 from assistant.i18n.catalog import catalog
 from assistant.models.testing import turn_findings as findings
-from assistant.schemas import Language, Requirement, SectionId, SectionState, Speaker, TurnAction
+from assistant.schemas import ExtractionStatus, Language, Requirement, SectionId, SectionState, Speaker, TurnAction
 from tests.app.conftest import App, texts
 
 PAGES = "assistant/ui/pages"
+DAY = timedelta(days=1)
 FR = catalog(Language.FR)
 
 
@@ -408,7 +410,9 @@ def test_the_project_picker_switches_to_english(app: App):
 
 
 def test_a_model_chosen_in_settings_is_used_for_this_session_only(app: App):
-    """ "Use for this session" swaps the model of this session's interview; the shared bundle is untouched."""
+    """ "Use for this session" swaps the model this session's answers are extracted with; the shared bundle is
+    untouched, and no second interview (no second worker) is started: the process's workers use that model for
+    the project this session answers in."""
     from assistant.models.openai import OpenAIChatModel
     from assistant.ui.services import SESSION_MODEL_KEY
 
@@ -427,7 +431,14 @@ def test_a_model_chosen_in_settings_is_used_for_this_session_only(app: App):
     assert "qwen-test" in texts(at)
     assert isinstance(app.services.model, type(app.model))  # other sessions keep the injected model
     bundle = at.session_state["cahier.session_bundle"][2]
-    assert isinstance(bundle.model, OpenAIChatModel) and bundle.interview is not app.services.interview
+    assert isinstance(bundle.model, OpenAIChatModel) and bundle.interview is app.services.interview
+    at.switch_page(f"{PAGES}/chat.py").run()
+    at.chat_input[0].set_value("Les commerciaux sont 40.").run()
+    assert not at.exception
+    interview = app.services.interview
+    assert interview.models.model_for(project.id) is bundle.model
+    assert interview.models.model_for("another-project") is app.model
+    assert interview.pool.size == interview.policy.workers == 1
 
 
 def test_a_section_changed_by_someone_else_is_not_approved_blindly(app: App):
@@ -459,3 +470,53 @@ def test_a_proposal_from_new_answers_is_shown_as_a_diff_and_accepted(app: App):
     view = workflow.section_view(app.store, project.id, SectionId.FUNCTIONAL)
     assert view.state is SectionState.GENERATED and not view.changes_available
     assert "importer les contacts depuis Outlook" in view.text
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_queued_answer_shows_its_place_in_the_queue_its_retries_and_a_retry_button(tmp_path: Path, language: str):
+    """While no worker runs, the page says how many answers are ahead; an answer waiting out a retry says which
+    attempt comes next; a failed one offers "analyse again", which queues it for the workers."""
+    from assistant.config import Settings
+    from assistant.interview.service import Interview
+    from assistant.interview.worker import QueuePolicy
+    from assistant.models.testing import ScriptedChatModel
+    from assistant.store import Store
+    from assistant.ui.services import Services
+
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    model = ScriptedChatModel()
+    interview = Interview(store, model, policy=QueuePolicy(workers=0))  # answers stay queued
+    app = App(Services(Settings(data_dir=tmp_path / "data"), store, model, interview), model)
+    words = catalog(language)
+    try:
+        project, person = _project_with_person(app, language)
+        interview.start(project.id)
+        for text in ("Nous sommes 85.", "Trois sites.", "Des clients professionnels."):
+            interview.handle_turn(project.id, person.id, text)
+        claim = store.claim_extraction("test", lease_s=60, max_attempts=3)
+        assert claim is not None
+        store.fail_extraction(claim, "no answer in 180 s", "ModelTimeoutError", retry_at=datetime.now(UTC) + DAY)
+        at = app.open(project=project.id, who=person.id)
+        assert not at.exception
+        shown = texts(at)
+        assert words.text("chat.analysing") in shown
+        assert words.text("chat.retrying", attempt=2, attempts=3) in shown
+        assert words.plural("chat.ahead", 1) in shown and words.plural("chat.ahead", 2) in shown
+
+        store.release_expired_extractions(3)
+        again = store.claim_extraction("test", lease_s=60, max_attempts=3, project_id=None)
+        assert again is None  # the first answer waits out its backoff and the others wait behind it
+        with store.engine.begin() as conn:  # the backoff is over: the answer is claimed and fails for good
+            conn.exec_driver_sql("UPDATE extractions SET available_at = NULL")
+        final = store.claim_extraction("test", lease_s=60, max_attempts=3)
+        assert final is not None and final.turn_id == claim.turn_id
+        store.fail_extraction(final, "the model's answer did not fit the schema", "ExtractionError")
+        at.run()
+        assert words.text("chat.failed") in texts(at)
+        model.push(findings(requirements=(("Le CRM doit gérer 85 utilisateurs", "should"),)))
+        at.button(key=f"chat.retry.{claim.turn_id}").click().run()
+        assert not at.exception
+        assert store.extraction_state(project.id, claim.turn_id).status is ExtractionStatus.QUEUED  # type: ignore[union-attr]
+    finally:
+        interview.close()
+        store.close()

@@ -4,7 +4,10 @@ Slow (the model loads in ~30 s and one extraction takes tens of seconds on two c
 one server and asks it only what proves the contract; CI runs it.
 """
 
+import json
 import os
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -66,3 +69,32 @@ def test_the_server_refuses_requests_without_its_key(settings, model):
     intruder = OpenAIChatModel(model="x", base_url=server.base_url, api_key="wrong-key", max_retries=0, timeout_s=30)
     with pytest.raises(ModelAuthError):
         intruder.extract([Message("user", "hi")], TurnFindings)
+
+
+def _post(url: str, key: str, prompt: str, max_tokens: int, timeout: float) -> float:
+    """One non-streamed chat completion over raw HTTP, as the adapter's `extract` makes it; seconds it took."""
+    body = {"model": "x", "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens}
+    request = urllib.request.Request(
+        url + "/chat/completions",
+        data=json.dumps({**body, "temperature": 0}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        response.read()
+    return time.perf_counter() - started
+
+
+def test_a_call_the_client_abandons_does_not_keep_the_server_busy(settings, model):
+    """The queue retries an answer whose call timed out; if llama.cpp kept generating for the abandoned call, the
+    retry (and every answer after it) would queue behind that ghost. The server must drop it when the client
+    hangs up: the next call is answered in far less time than the abandoned one would have taken (a ratio
+    measured in this run, so that a slow machine does not change the verdict)."""
+    server = shared_server(settings.model_cache)
+    counting = "Count from 1 to 3000, separated by commas."
+    per_32_tokens = _post(server.base_url, server.api_key, counting, 32, 120)
+    projected = per_32_tokens * 1024 / 32  # what the abandoned call would have needed
+    with pytest.raises(TimeoutError):
+        _post(server.base_url, server.api_key, counting, 1024, 2)
+    after = _post(server.base_url, server.api_key, "Reply with the single word OK.", 4, 300)
+    assert after < projected / 4, (after, projected)

@@ -2,7 +2,8 @@
 
 Usage: `python -m tests.reliability.blocked_turn DB_PATH PROJECT_ID STAKEHOLDER_ID ANSWER`. Prints `STORED <turn id>`
 once `handle_turn` has returned (the answer and the next question are committed) and `EXTRACTING` once the
-model call has begun, then waits to be killed.
+model call has begun, then waits to be killed. Its worker's lease is `LEASE_S`, so that a restarted app takes the
+answer over soon after the kill.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import threading
 from collections.abc import Sequence
 
 from assistant.interview.service import Interview
+from assistant.interview.worker import QueuePolicy
 from assistant.models.port import ChatModel, Extraction, Message, StreamedReply, T
 from assistant.store import Store
+
+LEASE_S = 2.0
 
 
 class BlockedChatModel(ChatModel):
@@ -33,7 +37,7 @@ class BlockedChatModel(ChatModel):
 
 def main(db_path: str, project_id: str, stakeholder_id: str, answer: str) -> None:
     store = Store(f"sqlite:///{db_path}")
-    interview = Interview(store, BlockedChatModel())
+    interview = Interview(store, BlockedChatModel(), policy=QueuePolicy(lease_s=LEASE_S))
     result = interview.handle_turn(project_id, stakeholder_id, answer)
     print(f"STORED {result.turn_id}", flush=True)
     threading.Event().wait()

@@ -8,8 +8,11 @@ from assistant.store import Store
 
 Snapshot = dict[str, list[dict[str, Any]]]
 
-APPEND_ONLY_LOGS = ("turns", "extractions", "model_usage")
+APPEND_ONLY_LOGS = ("turns", "model_usage")
 """Tables a turn may add rows to; every row already there must come back unchanged, in the same order."""
+
+QUEUE = "extractions"
+"""One row per answer, whose state moves (queued, running, done, failed): rows may change, never vanish."""
 
 TURN_COUNTER = "TURN"
 
@@ -32,6 +35,9 @@ def assert_intact(before: Snapshot, after: Snapshot, *, new_turns: int = 0) -> i
             assert now[: len(rows)] == rows, f"`{table}`: a stored row changed or vanished"
             if table == "turns":
                 assert len(now) == len(rows) + new_turns, f"`turns`: expected {new_turns} new turn(s)"
+        elif table == QUEUE:
+            kept = {row["turn_id"] for row in now}
+            assert {row["turn_id"] for row in rows} <= kept, "an answer's extraction state vanished"
         elif table == "id_counters":
             kept = [row for row in rows if row["prefix"] != TURN_COUNTER]
             assert [row for row in now if row["prefix"] != TURN_COUNTER] == kept, "an id was reserved or lost"

@@ -67,7 +67,7 @@ def interview(tmp_path: Path) -> Iterator[tuple[Store, ScriptedChatModel, Interv
     person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
     interview.start(project.id)
     yield store, model, interview, project.id, person.id
-    interview.close(project.id)
+    interview.close()
     store.close()
 
 
@@ -207,7 +207,7 @@ def test_markup_in_every_field_is_shown_as_text_in_the_app_and_in_every_export(t
         assert store.get_turn(project.id, turn.id).text == answer
         _assert_exports_keep_it_text(store, project.id, case, [*stored.values(), saved.statement], answer)
     finally:
-        interview.close(project.id)
+        interview.close()
         store.close()
 
 

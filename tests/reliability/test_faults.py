@@ -9,6 +9,7 @@ extracts the turn.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from assistant.config import Settings
 from assistant.i18n.catalog import catalog
 from assistant.interview.service import Interview
+from assistant.interview.worker import QueuePolicy, is_transient
 from assistant.models.testing import Fault, FaultInjectingChatModel, ScriptedChatModel
 from assistant.models.testing import turn_findings as findings
 from assistant.schemas import ExtractionStatus, Language, Requirement, Speaker
@@ -27,6 +29,9 @@ from tests.reliability.invariants import assert_intact, snapshot
 
 HANG_S = 0.2
 """How long a hanging call blocks before its timeout: short, so that the matrix stays fast."""
+
+NO_RETRY = QueuePolicy(attempts=1)
+"""The matrix checks what a failure leaves behind, so every failure is final here; retries are tested below."""
 
 ERROR_TYPES = {
     Fault.TIMEOUT: "ModelTimeoutError",
@@ -100,7 +105,7 @@ def _setup(tmp_path: Path, faults: dict[int, Fault]) -> Setup:
     store = Store(f"sqlite:///{tmp_path / 'cahier.db'}")
     inner = ScriptedChatModel()
     model = FaultInjectingChatModel(inner, faults, hang_s=HANG_S)
-    interview = Interview(store, model)
+    interview = Interview(store, model, policy=NO_RETRY)
     project = store.create_project("CRM Acme", language="fr", company="Acme")
     person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
     interview.start(project.id)
@@ -118,7 +123,7 @@ def make(tmp_path: Path) -> Iterator:
     yield build
     for setup in made:
         setup.model.release()
-        setup.interview.close(setup.project_id)
+        setup.interview.close()
         setup.store.close()
 
 
@@ -240,7 +245,7 @@ def test_the_chat_page_shows_the_failure_and_its_cause(tmp_path: Path, fault: Fa
     store = Store(f"sqlite:///{tmp_path / 'cahier.db'}")
     inner = ScriptedChatModel()
     model = FaultInjectingChatModel(inner, {1: fault}, hang_s=HANG_S)
-    interview = Interview(store, model)
+    interview = Interview(store, model, policy=NO_RETRY)
     services = Services(Settings(data_dir=tmp_path / "data"), store, model, interview)
     project = store.create_project("CRM Acme", language=language, company="Acme")
     person = store.add_stakeholder(project.id, "Alice", "Sales director")
@@ -265,7 +270,7 @@ def test_the_chat_page_shows_the_failure_and_its_cause(tmp_path: Path, fault: Fa
         assert store.list_turns(project.id)[-1].speaker is Speaker.ASSISTANT  # the next question was asked
     finally:
         model.release()
-        interview.close(project.id)
+        interview.close()
         store.close()
 
 
@@ -274,3 +279,68 @@ def test_the_matrix_size_is_what_the_module_says():
     counted = len(FAULTS) * len(POSITIONS) + len(FAULTS) * 2 + len(FAULTS) + len(FAULTS)
     assert counted == 56
     assert len(FAULTS) == 8 and set(ERROR_TYPES) == set(Fault) == set(ERROR_DETAILS)
+
+
+TRANSIENT = [Fault.TIMEOUT, Fault.HANG, Fault.SERVER_ERROR]
+
+
+@pytest.mark.parametrize("fault", TRANSIENT, ids=str)
+def test_a_transient_failure_goes_back_to_the_queue_and_the_answer_is_extracted(tmp_path: Path, fault: Fault):
+    """A timeout or a server error is not the end: the answer waits out its backoff (the page can say "retrying
+    (2/3)"), is extracted on the next attempt with nobody running the CLI, and its content reaches the draft."""
+    store = Store(f"sqlite:///{tmp_path / 'cahier.db'}")
+    inner = ScriptedChatModel([_found(ANSWERS[0][1])])
+    model = FaultInjectingChatModel(inner, {1: fault}, hang_s=HANG_S)
+    interview = Interview(store, model, policy=QueuePolicy(attempts=3, retry_s=0.3))
+    project = store.create_project("CRM Acme", language="fr", company="Acme")
+    person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
+    try:
+        interview.start(project.id)
+        result = interview.handle_turn(project.id, person.id, ANSWERS[0][0])
+        seen_retrying = False
+        while (state := store.extraction_state(project.id, result.turn_id)) and state.status.pending:
+            seen_retrying |= state.retrying and state.error_kind == ERROR_TYPES[fault]
+            time.sleep(0.01)
+        assert seen_retrying
+        assert state is not None and (state.status, state.attempts) == (ExtractionStatus.DONE, 2)
+        assert [r.statement for r in store.list_objects(project.id, Requirement)] == [ANSWERS[0][1]]
+        assert model.injected == [(1, fault)]
+        usage = [row["ok"] for row in store.list_usage(project.id) if row["turn_id"] == result.turn_id]
+        assert usage == [False, True]  # both calls are accounted for
+    finally:
+        model.release()
+        interview.close()
+        store.close()
+
+
+def test_retries_are_bounded_and_a_failure_that_would_repeat_is_not_retried(tmp_path: Path):
+    """Two timeouts with two attempts allowed: failed for good after the second. An answer that did not fit the
+    schema fails at once: at temperature 0 the same prompt gives the same answer."""
+    store = Store(f"sqlite:///{tmp_path / 'cahier.db'}")
+    model = FaultInjectingChatModel(
+        ScriptedChatModel(), {1: Fault.TIMEOUT, 2: Fault.TIMEOUT, 3: Fault.INVALID_JSON}, hang_s=HANG_S
+    )
+    interview = Interview(store, model, policy=QueuePolicy(attempts=2, retry_s=0.05))
+    project = store.create_project("CRM Acme", language="fr", company="Acme")
+    person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
+    try:
+        interview.start(project.id)
+        for text, (attempts, kind) in zip(
+            (ANSWERS[0][0], ANSWERS[1][0]), ((2, "ModelTimeoutError"), (1, "ExtractionError")), strict=True
+        ):
+            result = interview.handle_turn(project.id, person.id, text)
+            assert interview.wait(project.id, result.turn_id, timeout=60)
+            state = store.extraction_state(project.id, result.turn_id)
+            assert state is not None and (state.status, state.attempts, state.error_kind) == ("failed", attempts, kind)
+    finally:
+        model.release()
+        interview.close()
+        store.close()
+
+
+def test_which_failures_are_transient():
+    from assistant.models.port import ModelAuthError, ModelResponseError, ModelTimeoutError, ModelUnavailableError
+
+    assert is_transient(ModelTimeoutError(180)) and is_transient(ModelUnavailableError("http://x", "V", "refused"))
+    assert is_transient(ModelResponseError(503, "busy")) and is_transient(ModelResponseError(429, "slow down"))
+    assert not is_transient(ModelResponseError(400, "bad request")) and not is_transient(ModelAuthError())

@@ -30,6 +30,7 @@ from assistant.draft import workflow
 from assistant.errors import ModelError
 from assistant.export import FORMATS, file_bytes, render_export
 from assistant.interview.service import Interview
+from assistant.interview.worker import QueuePolicy
 from assistant.models.factory import chat_model_from_settings
 from assistant.models.port import Message, ModelAuthError
 from assistant.models.recorded import RecordingChatModel
@@ -198,7 +199,7 @@ def test_an_interview_with_failures_usage_and_every_export_leaves_the_key_nowher
     store = Store.from_settings(settings)
     cassette = tmp_path / "cassettes" / "interview.yaml"
     model = RecordingChatModel(chat_model_from_settings(settings), cassette, secrets=[SENTINEL])
-    interview = Interview(store, model)
+    interview = Interview(store, model, policy=QueuePolicy(attempts=1))  # every failure final: calls are counted
     project = store.create_project("CRM Acme", company="Acme")
     person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
     interview.start(project.id)
@@ -243,7 +244,7 @@ def test_an_interview_with_failures_usage_and_every_export_leaves_the_key_nowher
         (f"export.{fmt.extension}", file_bytes(render_export(store, project.id, fmt.name))) for fmt in FORMATS
     ]
     assert "compte rendu de visite" in exports[[f.name for f in FORMATS].index("md")][1].decode()
-    interview.close(project.id)
+    interview.close()
     store.close()
     log_text = debug_log.read_text(encoding="utf-8")
     assert "HTTP Request: POST" in log_text and "DEBUG" in log_text  # the log did capture the HTTP stack

@@ -11,7 +11,6 @@ from assistant.errors import AccessDeniedError, InputError, NotFoundError, Stale
 from assistant.schemas import (
     MAX_TURN_CHARS,
     Conflict,
-    ExtractionResult,
     ExtractionStatus,
     Objective,
     Requirement,
@@ -298,8 +297,8 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path):
     meta = TurnMeta(slot=SlotKey.parse("company.identity"))
     upgraded.append_turn(project.id, Speaker.ASSISTANT, "Suite", "fr", meta=meta)
     assert upgraded.list_turns(project.id)[1].meta == meta
-    upgraded.log_extraction(project.id, 2, ExtractionStatus.DONE, result=ExtractionResult(created=["REQ-001"]))
-    assert upgraded.extraction_states(project.id)[2].status is ExtractionStatus.DONE
+    upgraded.enqueue_extraction(project.id, 2)
+    assert upgraded.extraction_states(project.id)[2].status is ExtractionStatus.QUEUED
 
 
 def test_a_version_3_database_splits_extraction_errors_into_kind_and_message(tmp_path):
@@ -307,9 +306,10 @@ def test_a_version_3_database_splits_extraction_errors_into_kind_and_message(tmp
     url = f"sqlite:///{tmp_path / 'v3.db'}"
     store = Store(url)
     project = store.create_project("Old")
-    store.log_extraction(project.id, 1, ExtractionStatus.FAILED, error="placeholder")
-    store.log_extraction(project.id, 2, ExtractionStatus.FAILED, error="placeholder")
+    store.enqueue_extraction(project.id, 1)
+    store.enqueue_extraction(project.id, 2)
     with store.engine.begin() as conn:  # turn the file back into a version-3 database
+        conn.exec_driver_sql("UPDATE extractions SET status = 'failed'")
         conn.exec_driver_sql("ALTER TABLE extractions DROP COLUMN error_kind")
         conn.exec_driver_sql("UPDATE extractions SET error = 'ModelTimeoutError: no answer in 180 s' WHERE turn_id = 1")
         conn.exec_driver_sql("UPDATE extractions SET error = 'the server said: no' WHERE turn_id = 2")
@@ -320,6 +320,34 @@ def test_a_version_3_database_splits_extraction_errors_into_kind_and_message(tmp
     states = upgraded.extraction_states(project.id)
     assert (states[1].error_kind, states[1].error) == ("ModelTimeoutError", "no answer in 180 s")
     assert (states[2].error_kind, states[2].error) == ("", "the server said: no")  # not a type name: kept whole
+
+
+def test_a_version_4_extraction_log_becomes_the_queue_with_one_row_per_answer(tmp_path):
+    """Before v5 every state of an extraction was a row of its own; the upgrade keeps the newest state of each
+    answer, adds the queue's columns, and a later enqueue of the same answer reuses its row."""
+    url = f"sqlite:///{tmp_path / 'v4.db'}"
+    store = Store(url)
+    project = store.create_project("Old")
+    with store.engine.begin() as conn:  # turn the file back into a version-4 database, with a v4 log
+        conn.exec_driver_sql("DROP INDEX uq_extractions_turn")
+        for column in ("attempts", "lease_token", "lease_expires_at", "available_at", "started_at", "finished_at"):
+            conn.exec_driver_sql(f"ALTER TABLE extractions DROP COLUMN {column}")
+        for turn_id, status in ((2, "queued"), (2, "failed"), (2, "queued"), (2, "done"), (4, "queued")):
+            conn.exec_driver_sql(
+                "INSERT INTO extractions (project_id, turn_id, status, error, error_kind, created_at) "
+                f"VALUES ('{project.id}', {turn_id}, '{status}', '', '', '2026-11-30 10:00:00')"
+            )
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version >= 5")
+    store.close()
+    upgraded = Store(url)
+    assert upgraded.schema_version() == SCHEMA_VERSION
+    states = upgraded.extraction_states(project.id)
+    assert {turn: state.status for turn, state in states.items()} == {2: "done", 4: "queued"}
+    assert states[4].attempts == 0  # an answer left queued forever by an old version is claimable now
+    upgraded.enqueue_extraction(project.id, 2)
+    assert upgraded.extraction_states(project.id)[2].status is ExtractionStatus.QUEUED
+    with upgraded.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM extractions").scalar() == 2
 
 
 def test_a_version_2_database_gains_the_access_tables(tmp_path):
@@ -336,7 +364,7 @@ def test_a_version_2_database_gains_the_access_tables(tmp_path):
         conn.exec_driver_sql("DELETE FROM schema_version WHERE version >= 3")
     store.close()
     upgraded = Store(url)
-    assert upgraded.schema_version() == SCHEMA_VERSION == 4
+    assert upgraded.schema_version() == SCHEMA_VERSION == 5
     assert upgraded.list_turns(project.id)[0].text == "Bonjour"
     assert not access.is_protected(upgraded, project.id)
     access.set_code(upgraded, project.id, "a long enough code")
@@ -357,7 +385,7 @@ def test_deleting_a_project_leaves_no_row_with_its_id_in_any_table(any_store):
         turn = any_store.append_turn(project.id, Speaker.STAKEHOLDER, "Bonjour", "fr", stakeholder_id=person.id)
         any_store.save_object(project.id, _req(any_store, project.id), changed_by=person.id)
         any_store.append_section_version(project.id, "company", "text", state="generated", author="cahier")
-        any_store.log_extraction(project.id, turn.id, ExtractionStatus.DONE, result=ExtractionResult())
+        any_store.enqueue_extraction(project.id, turn.id)
         any_store.record_usage(project.id, purpose="extract", model="m", prompt_tokens=10)
         access.set_code(any_store, project.id, "a long enough code")
         access.create_link(any_store, project.id, "a long enough code")
