@@ -716,3 +716,5 @@ class MergeSnapshot:
     """Ids the answer created in an earlier extraction that no person has edited since, in id order."""
     touched_by_turn: set[str] = field(default_factory=set)
     """Ids of other objects an earlier extraction of the answer changed (it joined their sources, corrected them)."""
+    withdrawn: list[Tracked] = field(default_factory=list)
+    """Objects the answer created that a person has deleted since: a re-extraction must not bring them back."""

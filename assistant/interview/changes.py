@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from assistant.schemas import ChangeSet, MergeSnapshot, PlannedSave, Tracked
 from assistant.store.rows import id_sort_key
+from assistant.text import fold
 
 T = TypeVar("T", bound=Tracked)
 
@@ -45,6 +46,7 @@ class Workspace:
             self._reusable.setdefault(object_id.rsplit("-", 1)[0], []).append(object_id)
         self._counters = dict(snapshot.counters)
         self._authors: dict[str, str] = {}
+        self._withdrawn = {_identity(obj) for obj in snapshot.withdrawn}
 
     def list(self, cls: type[T]) -> list[T]:
         """The objects of `cls` as the merge has them so far, in id order (as the store lists them)."""
@@ -61,10 +63,18 @@ class Workspace:
         return f"{cls.id_prefix}-{number:03d}"
 
     def save(self, obj: Tracked, *, by: str | None = None) -> None:
-        """Keep `obj` as the merge's version of it; `by` names who the history credits, when not the speaker."""
+        """Keep `obj` as the merge's version of it; `by` names who the history credits, when not the speaker.
+
+        A new object that a person had deleted after this answer first produced it is not brought back.
+        """
+        if obj.id not in self._current and _identity(obj) in self._withdrawn:
+            return
         self._objects[obj.id] = obj
         if by is not None:
             self._authors[obj.id] = by
+
+    def has(self, object_id: str) -> bool:
+        return object_id in self._objects
 
     def change_set(self) -> ChangeSet:
         """What must be written to turn the snapshot into the workspace: saves, deletes and id counters."""
@@ -95,9 +105,18 @@ class Workspace:
                 saves.append(PlannedSave(kept, versions[object_id]))
             else:
                 deletes.append((object_id, versions[object_id]))
-        counters = {
-            prefix: (self.snapshot.counters.get(prefix, 0), value)
-            for prefix, value in self._counters.items()
-            if value != self.snapshot.counters.get(prefix, 0)
-        }
+        # The counters move to the highest new number written: an id drawn for an object that was then not kept
+        # (a person had deleted it) is handed out again next time.
+        counters: dict[str, tuple[int, int]] = {}
+        for save in saves:
+            prefix, _, number = save.obj.id.rpartition("-")
+            start = self.snapshot.counters.get(prefix, 0)
+            if save.expected_version == 0 and int(number) > start:
+                counters[prefix] = (start, max(int(number), counters.get(prefix, (start, start))[1]))
         return ChangeSet(saves=saves, deletes=deletes, id_counters=counters)
+
+
+def _identity(obj: Tracked) -> tuple[str, str]:
+    """What makes two objects of one answer "the same" for a person's deletion: their type and folded wording."""
+    words = next(getattr(obj, name) for name in ("statement", "title", "subject", "question") if hasattr(obj, name))
+    return type(obj).__name__, fold(str(words))

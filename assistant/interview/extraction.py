@@ -72,6 +72,7 @@ class Extractor:
             outcome = merge_findings(space, turn, key, result.value)
             # Ids this answer had created before and gives again are updates of them, not new objects.
             known = set(snapshot.versions)
+            outcome.created = [i for i in outcome.created if space.has(i)]  # not what a person had deleted
             outcome.updated = list(dict.fromkeys([*outcome.updated, *(i for i in outcome.created if i in known)]))
             outcome.created = [i for i in outcome.created if i not in known]
             summary = ExtractionResult(

@@ -82,6 +82,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _one_state_per_answer(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An export written before v5 logged every state of an extraction; the queue keeps the newest per answer."""
+    newest: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        newest[row.get("turn_id")] = row
+    return list(newest.values())
+
+
 def _extraction_state(row: Any) -> ExtractionState:
     return ExtractionState(
         turn_id=row.turn_id,
@@ -743,7 +751,8 @@ class Store:
                 )
             for table in BUNDLE_TABLES:
                 columns = {c.name: c for c in bundle_columns(table)}
-                for row in bundle.get(table.name, []):
+                rows = bundle.get(table.name, [])
+                for row in _one_state_per_answer(rows) if table is extractions else rows:
                     unknown = set(row) - set(columns)
                     if unknown:
                         raise InputError("import file", f"table `{table.name}` has unknown column(s) {sorted(unknown)}")
@@ -851,7 +860,13 @@ class Store:
                     )
                 ).scalars()
             )
+            deleted = conn.execute(
+                select(objects.c.type, objects.c.data).where(
+                    objects.c.project_id == project_id, objects.c.id.in_(edited), objects.c.deleted.is_(True)
+                )
+            ).all()
             return MergeSnapshot(
+                withdrawn=[OBJECT_TYPES[row.type].model_validate(row.data) for row in deleted],
                 objects=ProjectObjects.model_validate(grouped),
                 versions=versions,
                 counters=counters,

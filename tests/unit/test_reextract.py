@@ -123,3 +123,18 @@ def test_an_object_a_person_edited_is_not_taken_back_by_a_reextraction(interview
     model.push(_alice(use_case=False))
     interview.extract_turn(project_id, alice_turn)
     assert [u.title for u in store.list_objects(project_id, UseCase)] == ["Relancer un devis signé"]
+
+
+def test_an_object_a_person_deleted_is_not_brought_back_by_a_reextraction(interview):
+    """A reviewer deleted the use case Alice's answer produced; re-extracting the answer, which still yields it,
+    leaves it deleted and changes nothing else."""
+    interview, store, model = interview
+    project_id, (alice_turn, _) = _interviewed(interview, store, model)
+    [use_case] = store.list_objects(project_id, UseCase)
+    store.delete_object(project_id, use_case.id, changed_by="rev")
+    before = _state(store, project_id)
+    model.push(_alice())
+    outcome = interview.extract_turn(project_id, alice_turn)
+    assert outcome.status == "done" and use_case.id not in outcome.created
+    assert store.list_objects(project_id, UseCase) == []
+    assert _state(store, project_id) == before

@@ -206,6 +206,26 @@ def test_export_then_import_restores_the_project_exactly(any_store):
         any_store.import_rows(rows)
 
 
+def test_an_export_from_before_the_queue_imports_with_one_extraction_state_per_answer(any_store):
+    """Exports written before v5 logged every state of an extraction (queued, then done); the import keeps the
+    newest of each answer, and the queue's columns get their defaults."""
+    project = any_store.create_project("A", company="Acme")
+    person = any_store.add_stakeholder(project.id, "Alice", "DSI")
+    turn = any_store.append_turn(project.id, Speaker.STAKEHOLDER, "Bonjour", "fr", stakeholder_id=person.id)
+    any_store.enqueue_extraction(project.id, turn.id)
+    rows = any_store.export_rows(project.id)
+    [state] = rows["extractions"]
+    old = {k: v for k, v in state.items() if k in ("project_id", "turn_id", "data", "error", "error_kind")}
+    rows["extractions"] = [
+        {**old, "status": "queued", "created_at": state["created_at"]},
+        {**old, "status": "done", "created_at": state["created_at"]},
+    ]
+    any_store.delete_project(project.id)
+    any_store.import_rows(rows)
+    imported = any_store.extraction_states(project.id)[turn.id]
+    assert (imported.status, imported.attempts) == (ExtractionStatus.DONE, 0)
+
+
 def test_concurrent_writers_do_not_fail_or_duplicate_ids(tmp_path):
     url = f"sqlite:///{tmp_path / 'c.db'}"
     project = Store(url).create_project("A")
