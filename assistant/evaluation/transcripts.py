@@ -55,6 +55,8 @@ class Gold(_Strict):
     use_cases: list[dict[str, Any]] = Field(default_factory=list)
     open_questions: list[dict[str, Any]] = Field(default_factory=list)
     conflicts: list[dict[str, Any]] = Field(default_factory=list)
+    facts: list[dict[str, Any]] = Field(default_factory=list)
+    """What was said about the company and its situation (workshop transcripts, see docs/transcript-format.md)."""
     coverage: dict[str, Literal["clear", "partial", "missing"]]
     traps: list[Trap] = Field(min_length=1)
 
