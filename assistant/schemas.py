@@ -319,9 +319,6 @@ class ExtractionState(Model):
     error_kind: str = ""
     attempts: int = 0
     """Model calls started for this answer so far; above 0 while queued, the last one failed and it is retried."""
-    queued_at: datetime | None = None
-    available_at: datetime | None = None
-    """While queued after a failure: not before this time (the backoff)."""
 
     @property
     def retrying(self) -> bool:
@@ -375,6 +372,15 @@ class Tracked(Model):
     provenance: Provenance = Provenance.STATED
     source_turn_ids: list[int] = Field(default_factory=list)
     stakeholder_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def headline(self) -> str:
+        """The words a person knows the object by: its statement, title, question or subject."""
+        for name in ("statement", "title", "question", "subject"):
+            value = getattr(self, name, None)
+            if isinstance(value, str):
+                return value
+        return ""
 
     @field_validator("id")
     @classmethod
@@ -697,10 +703,6 @@ class ChangeSet:
     """(object id, expected version) of objects the answer no longer yields on re-extraction."""
     id_counters: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Id prefix → (counter value the ids were drawn from, value after this change set)."""
-
-    @property
-    def empty(self) -> bool:
-        return not (self.saves or self.deletes)
 
 
 @dataclass

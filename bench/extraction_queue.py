@@ -1,10 +1,10 @@
 """Extraction queue: throughput with 1, 2 and 4 workers, and the delay before an answer is claimed.
 
-The model is a double that takes a fixed 200 ms per answer (`--model-ms`), so the figures are the queue's own:
-claims, leases, merges and commits against a real database. Answers are spread over 8 projects, since a project's
-answers are extracted one after the other. The claim delay is measured on an idle queue, from an answer being
-stored to a worker claiming it (database timestamps): once when the answer comes from another process (the worker
-finds it by polling), once from the worker's own process (the enqueue wakes it).
+The model is a double (`EmptyFindingsModel`) that takes a fixed 200 ms per answer (`--model-ms`), so the figures
+are the queue's own: claims, leases, merges and commits against a real database. Answers are spread over 8
+projects, since a project's answers are extracted one after the other. The claim delay is measured on an idle
+queue, from an answer being stored to a worker claiming it (database timestamps): once when the answer comes from
+another process (the worker finds it by polling), once from the worker's own process (the enqueue wakes it).
 
     python bench/extraction_queue.py [--json PATH] [--database-url URL] [--answers N] [--model-ms MS]
 
@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,8 +34,7 @@ from assistant.interview.extraction import Extractor  # noqa: E402
 from assistant.interview.plan import default_plan  # noqa: E402
 from assistant.interview.service import Interview  # noqa: E402
 from assistant.interview.worker import ModelRouter, QueuePolicy, WorkerPool  # noqa: E402
-from assistant.models.port import ChatModel, Extraction, Message, StreamedReply, T, Usage  # noqa: E402
-from assistant.models.testing import turn_findings  # noqa: E402
+from assistant.models.testing import EmptyFindingsModel  # noqa: E402
 from assistant.schemas import Speaker  # noqa: E402
 from assistant.store import Store  # noqa: E402
 from assistant.store.tables import extractions  # noqa: E402
@@ -43,22 +42,6 @@ from bench._report import report  # noqa: E402
 
 PROJECTS = 8
 POLICY = QueuePolicy(workers=1, lease_s=30.0, poll_s=0.1)
-
-
-class FixedLatencyModel(ChatModel):
-    """Answers every extraction with empty findings after a fixed delay."""
-
-    name = "fixed-latency"
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def reply(self, messages: Sequence[Message]) -> StreamedReply:
-        return StreamedReply(iter(["OK"]), Usage(model=self.name))
-
-    def extract(self, messages: Sequence[Message], schema: type[T]) -> Extraction[T]:
-        time.sleep(self.seconds)
-        return Extraction(schema.model_validate(turn_findings()), Usage(model=self.name))
 
 
 @contextmanager
@@ -106,7 +89,11 @@ def throughput(server: str | None, tmp: Path, workers: int, answers: int, model_
     """Answers per second with `workers` workers, from the first claim to the last commit."""
     with database(server, tmp) as store:
         queued = _answers(store, answers)
-        pool = WorkerPool(Extractor(store, default_plan()), ModelRouter(FixedLatencyModel(model_s)), POLICY)
+        pool = WorkerPool(
+            Extractor(store, default_plan()),
+            ModelRouter(EmptyFindingsModel(name="fixed-latency", delay_s=model_s)),
+            POLICY,
+        )
         started = time.perf_counter()
         pool.start(workers)
         while not _settled(store, queued):
@@ -122,7 +109,7 @@ def claim_delays(server: str | None, tmp: Path, samples: int, *, same_process: b
     with database(server, tmp) as store:
         project = store.create_project("Delay")
         person = store.add_stakeholder(project.id, "Alice")
-        interview = Interview(store, FixedLatencyModel(0.0), policy=POLICY)
+        interview = Interview(store, EmptyFindingsModel(), policy=POLICY)
         interview.start_workers()
         time.sleep(0.5)  # the worker is idle and polling
         for number in range(samples):

@@ -118,5 +118,4 @@ class Workspace:
 
 def _identity(obj: Tracked) -> tuple[str, str]:
     """What makes two objects of one answer "the same" for a person's deletion: their type and folded wording."""
-    words = next(getattr(obj, name) for name in ("statement", "title", "subject", "question") if hasattr(obj, name))
-    return type(obj).__name__, fold(str(words))
+    return type(obj).__name__, fold(obj.headline)

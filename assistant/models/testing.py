@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -250,9 +251,15 @@ class FaultInjectingChatModel(ChatModel):
         return Extraction(value=value, usage=Usage(model=self.name), raw=raw)
 
 
+@dataclass
 class EmptyFindingsModel(ScriptedChatModel):
-    """Test hook: answers every extraction with empty findings and every reply with "OK", forever."""
+    """Test hook: answers every extraction with empty findings and every reply with "OK", forever, each after
+    `delay_s` (a benchmark's stand-in for a model of fixed latency)."""
+
+    delay_s: float = 0.0
 
     def _next(self, call: Call) -> Any:
+        if self.delay_s:
+            time.sleep(self.delay_s)
         self.push(turn_findings() if call.kind == "extract" else "OK")
         return super()._next(call)

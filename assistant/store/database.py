@@ -82,6 +82,32 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _record_version(
+    conn: Connection,
+    project_id: str,
+    object_id: str,
+    version: int,
+    data: Any,
+    change: str,
+    changed_by: str,
+    turn_id: int | None,
+    at: datetime,
+) -> None:
+    """One entry of an object's history, for every save and every delete."""
+    conn.execute(
+        insert(object_versions).values(
+            project_id=project_id,
+            object_id=object_id,
+            version=version,
+            data=data,
+            change=change,
+            changed_by=changed_by,
+            turn_id=turn_id,
+            changed_at=at,
+        )
+    )
+
+
 def _one_state_per_answer(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An export written before v5 logged every state of an extraction; the queue keeps the newest per answer."""
     newest: dict[Any, dict[str, Any]] = {}
@@ -98,8 +124,6 @@ def _extraction_state(row: Any) -> ExtractionState:
         error=row.error,
         error_kind=row.error_kind,
         attempts=row.attempts,
-        queued_at=aware(row.created_at),
-        available_at=aware(row.available_at) if row.available_at else None,
     )
 
 
@@ -519,18 +543,7 @@ class Store:
                 .where(objects.c.project_id == project_id, objects.c.id == obj.id)
                 .values(data=data, version=version, deleted=False, updated_at=now)
             )
-        conn.execute(
-            insert(object_versions).values(
-                project_id=project_id,
-                object_id=obj.id,
-                version=version,
-                data=data,
-                change=change,
-                changed_by=changed_by,
-                turn_id=turn_id,
-                changed_at=now,
-            )
-        )
+        _record_version(conn, project_id, obj.id, version, data, change, changed_by, turn_id, now)
         return version
 
     def delete_object(
@@ -559,18 +572,7 @@ class Store:
             .where(objects.c.project_id == project_id, objects.c.id == object_id)
             .values(deleted=True, version=row.version + 1, updated_at=now)
         )
-        conn.execute(
-            insert(object_versions).values(
-                project_id=project_id,
-                object_id=object_id,
-                version=row.version + 1,
-                data=row.data,
-                change="deleted",
-                changed_by=changed_by,
-                turn_id=turn_id,
-                changed_at=now,
-            )
-        )
+        _record_version(conn, project_id, object_id, row.version + 1, row.data, "deleted", changed_by, turn_id, now)
 
     def get_object(self, project_id: str, object_id: str, cls: type[T]) -> tuple[T, int]:
         """The current state of one object and its version (to pass back as `expected_version`)."""

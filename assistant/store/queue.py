@@ -189,8 +189,12 @@ def finish(
     With `retry_at`, a failed attempt goes back to the queue, claimable from that time; the error stays visible.
     """
     check_lease(conn, held)
-    values: dict[str, Any] = {"lease_token": "", "lease_expires_at": None, "error": error[:2000]}
-    values["error_kind"] = error_kind[:80]
+    values: dict[str, Any] = {
+        "lease_token": "",
+        "lease_expires_at": None,
+        "error": error[:2000],
+        "error_kind": error_kind[:80],
+    }
     if retry_at is not None:
         values.update(status=ExtractionStatus.QUEUED.value, available_at=retry_at)
     else:

@@ -255,10 +255,7 @@ def _object_texts(context: Context) -> dict[str, str]:
     texts: dict[str, str] = {}
     for cls in OBJECT_TYPES.values():
         for obj in context.store.list_objects(project.id, cls):
-            texts[obj.id] = next(
-                (getattr(obj, name) for name in ("statement", "title", "question", "subject") if hasattr(obj, name)),
-                "",
-            )
+            texts[obj.id] = obj.headline
     return texts
 
 
