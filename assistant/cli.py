@@ -49,7 +49,6 @@ app.add_typer(projects_app, name="projects")
 model_app = typer.Typer(help="Inspect the language model Cahier uses.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
-SAMPLE_QUESTION = "Quel budget et quel calendrier avez-vous en tête pour le projet CRM ?"
 SAMPLE_ANSWER = (
     "Notre budget est de 80 k€ HT pour la première année et on doit être en production avant la rentrée 2027. "
     "Les commerciaux doivent pouvoir saisir un compte rendu de visite depuis leur téléphone."
@@ -369,7 +368,6 @@ def worker(
     import threading
 
     from assistant.interview.extraction import Extractor
-    from assistant.interview.plan import default_plan
     from assistant.interview.worker import ModelRouter, QueuePolicy, WorkerPool
     from assistant.models.factory import chat_model_from_settings
     from assistant.store.engine import redact
@@ -378,7 +376,7 @@ def worker(
     store = Store.from_settings(settings)
     policy = QueuePolicy.from_settings(settings)
     size = workers or max(1, policy.workers)
-    pool = WorkerPool(Extractor(store, default_plan()), ModelRouter(chat_model_from_settings(settings)), policy)
+    pool = WorkerPool(Extractor(store), ModelRouter(chat_model_from_settings(settings)), policy)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -395,9 +393,9 @@ def model_check() -> None:
     """Show the active model and run one sample French extraction, with its validity and latency."""
     import time
 
+    from assistant.interview.reading import read_answer
     from assistant.models.factory import chat_model_from_settings
-    from assistant.models.prompts import load_prompt
-    from assistant.schemas import TurnFindings
+    from assistant.schemas import Language, SectionId, SlotKey, Speaker, Turn
 
     settings = _settings()
     provider = settings.resolved_provider
@@ -407,28 +405,29 @@ def model_check() -> None:
     console.print(f"model:    {model.name}")
     console.print(f"base URL: {getattr(model, 'base_url', '-')}")
     console.print(f"ready in  {time.perf_counter() - started:.1f} s")
-    messages = load_prompt("extract_turn").render(
-        "fr",
-        context="Section en cours : budget",
-        question=SAMPLE_QUESTION,
-        answer=SAMPLE_ANSWER,
+    turn = Turn(
+        id=1,
+        project_id="check",
+        speaker=Speaker.STAKEHOLDER,
+        stakeholder_id="check",
+        text=SAMPLE_ANSWER,
+        language=Language.FR,
     )
-    with console.status("Running one sample extraction…"):
-        result = model.extract(messages, TurnFindings)
-    findings = result.value
-    console.print(
-        f"[green]valid[/green] {TurnFindings.__name__} in {result.usage.latency_ms / 1000:.1f} s "
-        f"({result.usage.attempts} attempt(s), {result.usage.prompt_tokens} prompt + "
-        f"{result.usage.completion_tokens} completion tokens)"
-    )
+    with console.status("Reading one sample answer…"):
+        reading = read_answer(turn, SlotKey(SectionId.NEEDS, "must_haves"), model)
+    findings = reading.findings
+    for usage in reading.usage:
+        console.print(
+            f"[green]valid[/green] answer in {usage.latency_ms / 1000:.1f} s ({usage.attempts} attempt(s), "
+            f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens)"
+        )
     table = Table("kind", "text")
     for requirement in findings.requirements:
         table.add_row(f"requirement ({requirement.moscow.value})", requirement.statement)
     for constraint in findings.constraints:
-        table.add_row(
-            f"constraint ({constraint.kind.value})",
-            constraint.amount_text or constraint.date_text or constraint.statement,
-        )
+        table.add_row(f"constraint ({constraint.kind.value})", constraint.statement)
+    for fact in findings.facts:
+        table.add_row(f"fact ({fact.section.value})", fact.text)
     console.print(table)
 
 

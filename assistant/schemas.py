@@ -376,7 +376,7 @@ class Tracked(Model):
     @property
     def headline(self) -> str:
         """The words a person knows the object by: its statement, title, question or subject."""
-        for name in ("statement", "title", "question", "subject"):
+        for name in ("statement", "title", "question", "subject", "text"):
             value = getattr(self, name, None)
             if isinstance(value, str):
                 return value
@@ -523,6 +523,21 @@ class Risk(Tracked):
     mitigation: ShortText = ""
 
 
+class Fact(Tracked):
+    """Something a stakeholder said about the company, today's situation, its data or its team.
+
+    Not a requirement: it is what the narrative sections of the specification are written from, in the
+    stakeholder's own words, with who said it and when.
+    """
+
+    id_prefix: ClassVar[str] = "FCT"
+    kind_name: ClassVar[str] = "fact"
+
+    section: SectionId
+    topic: ShortText = ""
+    text: Statement
+
+
 class OpenQuestion(Tracked):
     """Something the interview could not settle yet; it stays visible until answered."""
 
@@ -567,10 +582,11 @@ class DraftSection(Model):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-TrackedObject = Requirement | Objective | Constraint | UseCase | Risk | OpenQuestion | Conflict
+TrackedObject = Requirement | Objective | Constraint | UseCase | Fact | Risk | OpenQuestion | Conflict
 
 OBJECT_TYPES: dict[str, type[Tracked]] = {
-    cls.__name__.lower(): cls for cls in (Requirement, Objective, Constraint, UseCase, Risk, OpenQuestion, Conflict)
+    cls.__name__.lower(): cls
+    for cls in (Requirement, Objective, Constraint, UseCase, Fact, Risk, OpenQuestion, Conflict)
 }
 """Type name as stored in the database → model class."""
 
@@ -602,21 +618,48 @@ class ExtractionModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FoundRequirement(ExtractionModel):
-    """One need the stakeholder expressed, rewritten as a single testable statement in the stakeholder's language."""
+class ClauseKind(StrEnum):
+    """What one clause of an answer is, as the reading call labels it."""
 
-    statement: str = Field(min_length=3, max_length=300, description="The requirement, one need per statement.")
-    kind: RequirementKind = Field(description="functional (what the CRM does) or non_functional (how well).")
-    category: NfrCategory | None = Field(description="Quality category for non-functional needs, else null.")
-    moscow: MoSCoW = Field(description="Priority the stakeholder gave; `should` when they gave none.")
-    horizon: Horizon | None = Field(description="short, medium or long term when stated, else null.")
-    section: SectionId = Field(description="The part of the specification this belongs to.")
-    provenance: Literal["stated", "inferred"] = Field(description="stated: said outright; inferred: deduced.")
+    NEED = "need"
+    OBJECTIVE = "objective"
+    CONSTRAINT = "constraint"
+    STEP = "step"
+    COMPANY = "company"
+    SITUATION = "situation"
+    DATA = "data"
+    TEAM = "team"
+    OTHER = "other"
+
+
+class ClauseLabel(ExtractionModel):
+    clause: int = Field(ge=1, le=60, description="The clause number, as given.")
+    kind: ClauseKind
+
+
+class AnswerReading(ExtractionModel):
+    """One label per numbered clause of the answer, in order."""
+
+    clauses: list[ClauseLabel] = Field(max_length=30)
+
+
+class NeedWording(ExtractionModel):
+    """A need clause rewritten as requirement sentences (one need per sentence, one to three sentences)."""
+
+    clause: int = Field(ge=1, le=60)
+    statements: list[Annotated[str, StringConstraints(min_length=10, max_length=300)]] = Field(
+        min_length=1, max_length=3
+    )
+
+
+class NeedWordings(ExtractionModel):
+    needs: list[NeedWording] = Field(max_length=30)
 
 
 class FoundObjective(ExtractionModel):
     """A business goal the CRM must serve, with whatever SMART details were given (null when not given)."""
 
+    clause: int = Field(ge=1, le=60)
     statement: str = Field(min_length=3, max_length=300)
     scope: ObjectiveScope
     metric: str | None = Field(max_length=120, description="What is measured, e.g. conversion rate.")
@@ -642,18 +685,45 @@ class FoundUseCase(ExtractionModel):
     steps: list[Annotated[str, StringConstraints(max_length=200)]] = Field(max_length=8)
 
 
-class TurnFindings(ExtractionModel):
-    """Everything one stakeholder answer contains. Report only what the answer says; never invent."""
+class ObjectiveWordings(ExtractionModel):
+    objectives: list[FoundObjective] = Field(max_length=10)
 
-    language: Language = Field(description="Language of the stakeholder's answer.")
-    requirements: list[FoundRequirement] = Field(max_length=6)
-    objectives: list[FoundObjective] = Field(max_length=3)
-    constraints: list[FoundConstraint] = Field(max_length=4)
-    use_cases: list[FoundUseCase] = Field(max_length=2)
-    answered_question: bool = Field(description="Whether the answer addresses the question that was asked.")
-    follow_up_question: str | None = Field(
-        max_length=200, description="One question to make a vague answer measurable, in the answer's language."
-    )
+
+# -- What the reader hands the merge ----------------------------------------------------------------------
+
+
+class FoundNeed(Model):
+    """One requirement read from an answer: the model's wording, code's priority, horizon and kind."""
+
+    statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+    clause: str
+    kind: RequirementKind = RequirementKind.FUNCTIONAL
+    category: NfrCategory | None = None
+    moscow: MoSCoW = MoSCoW.SHOULD
+    moscow_stated: bool = False
+    horizon: Horizon | None = None
+    section: SectionId = SectionId.FUNCTIONAL
+
+
+class FoundFact(Model):
+    """A fact the stakeholder gave, in their own words (the material of the narrative sections)."""
+
+    section: SectionId
+    text: Statement
+
+
+class TurnFindings(Model):
+    """Everything one stakeholder answer contains, as the reader built it from the clause labels and wordings."""
+
+    language: Language
+    requirements: list[FoundNeed] = Field(default_factory=list)
+    objectives: list[FoundObjective] = Field(default_factory=list)
+    constraints: list[FoundConstraint] = Field(default_factory=list)
+    use_cases: list[FoundUseCase] = Field(default_factory=list)
+    facts: list[FoundFact] = Field(default_factory=list)
+    unknowns: list[str] = Field(default_factory=list)
+    """Clauses that admit not knowing something: each becomes an open question."""
+    answered_question: bool = True
 
 
 class ProjectObjects(Model):
@@ -666,6 +736,7 @@ class ProjectObjects(Model):
     objective: list[Objective] = Field(default_factory=list)
     constraint: list[Constraint] = Field(default_factory=list)
     usecase: list[UseCase] = Field(default_factory=list)
+    fact: list[Fact] = Field(default_factory=list)
     risk: list[Risk] = Field(default_factory=list)
     openquestion: list[OpenQuestion] = Field(default_factory=list)
     conflict: list[Conflict] = Field(default_factory=list)

@@ -7,10 +7,10 @@ into the repo. Two methods:
 - `embedding` (default): the project's sentence embeddings (USE multilingual v3) and a multinomial logistic
   regression, trained and tested with leave-one-project-out cross-validation: each of the 15 projects is
   classified by a model that never saw a requirement from it, as a new customer's would be.
-- `model`: zero-shot, the way Cahier classifies during an interview: each requirement is sent as a
-  stakeholder's answer through the production extraction prompt and schema (`prompts/extract_turn.yaml`,
-  `TurnFindings`) to the configured model (the embedded one by default), and the first requirement found gives
-  the kind and category. Slow on CPU (15-40 s per call): `--limit N` takes a stratified sample.
+- `model`: zero-shot, the way Cahier classifies during an interview: each requirement is read as a
+  stakeholder's answer by the production reading (`assistant/interview/reading.py`, clause labels in code and
+  `prompts/word_clauses.yaml` for the model), and the first requirement found gives the kind and category.
+  Slow on CPU (5-20 s per requirement): `--limit N` takes a stratified sample.
 
 Printed: F1 of the functional and the non-functional class, and macro-F1 over the quality categories (on the
 requirements labelled non-functional). Published points of comparison: NoRBERT F1 0.90 (F) / 0.94 (NFR) on
@@ -136,17 +136,24 @@ def by_model(rows: list[tuple[int, str, str]]) -> tuple[list[str], list[str], di
     """Zero-shot through the production extraction prompt; a call that fails or finds nothing counts as wrong."""
     from assistant.config import load_settings
     from assistant.errors import ModelError
+    from assistant.interview.reading import read_answer
     from assistant.models.factory import chat_model_from_settings
-    from assistant.models.prompts import load_prompt
-    from assistant.schemas import TurnFindings
+    from assistant.schemas import Language, SectionId, SlotKey, Speaker, Turn
 
     model = chat_model_from_settings(load_settings(env_file=None))
-    prompt = load_prompt("extract_turn")
     kinds, categories, problems = [], [], Counter()
+    key = SlotKey(SectionId.FUNCTIONAL, "core")
     for number, (_, text, _) in enumerate(rows, start=1):
-        messages = prompt.render("en", context="section: functional", question="What must the CRM do?", answer=text)
+        turn = Turn(
+            id=number,
+            project_id="promise",
+            speaker=Speaker.STAKEHOLDER,
+            stakeholder_id="S",
+            text=text,
+            language=Language.EN,
+        )
         try:
-            found = model.extract(messages, TurnFindings).value.requirements
+            found = read_answer(turn, key, model).findings.requirements
         except ModelError as exc:
             problems[type(exc).__name__] += 1
             found = []

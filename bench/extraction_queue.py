@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from assistant.interview.extraction import Extractor  # noqa: E402
-from assistant.interview.plan import default_plan  # noqa: E402
 from assistant.interview.service import Interview  # noqa: E402
 from assistant.interview.worker import ModelRouter, QueuePolicy, WorkerPool  # noqa: E402
 from assistant.models.testing import EmptyFindingsModel  # noqa: E402
@@ -90,7 +89,7 @@ def throughput(server: str | None, tmp: Path, workers: int, answers: int, model_
     with database(server, tmp) as store:
         queued = _answers(store, answers)
         pool = WorkerPool(
-            Extractor(store, default_plan()),
+            Extractor(store),
             ModelRouter(EmptyFindingsModel(name="fixed-latency", delay_s=model_s)),
             POLICY,
         )

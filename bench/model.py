@@ -1,9 +1,10 @@
 """The embedded model (or any configured one): load time, speed, extraction latency and validity.
 
-Ten short stakeholder answers (five French, five English) go through the production prompt and schema. A
-result is valid when it parses into `TurnFindings`; "kept language" means its `language` field matches the
-answer's and no French answer came back with English statements. Run on a quiet machine: two cores shared with
-another CPU-heavy process slow llama.cpp several-fold.
+Ten short stakeholder answers (five French, five English) go through the production reading
+(`assistant/interview/reading.py`: clause labels in code, the wording calls to the model). A reading is valid
+when every call parsed into its schema; "kept language" means that every requirement of a French answer starts
+with "Le CRM doit" and every one of an English answer with "The CRM shall". Latency is per answer, all calls.
+Run on a quiet machine: two cores shared with another CPU-heavy process slow llama.cpp several-fold.
 
     python bench/model.py [--json PATH] [--limit N]
 """
@@ -20,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.config import load_settings  # noqa: E402
 from assistant.errors import ModelError  # noqa: E402
+from assistant.interview.reading import PREFIX, read_answer  # noqa: E402
 from assistant.models.factory import chat_model_from_settings  # noqa: E402
 from assistant.models.port import Message  # noqa: E402
-from assistant.models.prompts import load_prompt  # noqa: E402
-from assistant.schemas import TurnFindings  # noqa: E402
+from assistant.schemas import Language, Speaker, Turn  # noqa: E402
 from bench._report import report  # noqa: E402
 
 ANSWERS = [
@@ -57,28 +58,36 @@ def main() -> None:
     started = time.perf_counter()
     model = chat_model_from_settings(settings)
     load_s = time.perf_counter() - started
-    prompt = load_prompt("extract_turn")
 
     latencies, valid, kept, prompt_tokens, cached, completion_tokens = [], 0, 0, 0, 0, 0
     generation_rates = []
-    for lang, question, answer in ANSWERS[: args.limit]:
-        messages = prompt.render(lang, context="-", question=question, answer=answer)
+    for number, (lang, _question, answer) in enumerate(ANSWERS[: args.limit], start=1):
+        language = Language(lang)
+        turn = Turn(
+            id=number,
+            project_id="bench",
+            speaker=Speaker.STAKEHOLDER,
+            stakeholder_id="S",
+            text=answer,
+            language=language,
+        )
+        started = time.perf_counter()
         try:
-            result = model.extract(messages, TurnFindings)
+            reading = read_answer(turn, None, model)
         except ModelError as exc:
             print(f"[{lang}] invalid: {exc}")
             continue
         valid += 1
-        latencies.append(result.usage.latency_ms / 1000)
-        prompt_tokens += result.usage.prompt_tokens
-        cached += result.usage.cached_prompt_tokens
-        completion_tokens += result.usage.completion_tokens
-        if result.usage.latency_ms:
-            generation_rates.append(result.usage.completion_tokens / (result.usage.latency_ms / 1000))
-        french_statements = all("CRM doit" in r.statement or "doit" in r.statement for r in result.value.requirements)
-        if result.value.language.value == lang and (lang != "fr" or french_statements):
+        latencies.append(time.perf_counter() - started)
+        for usage in reading.usage:
+            prompt_tokens += usage.prompt_tokens
+            cached += usage.cached_prompt_tokens
+            completion_tokens += usage.completion_tokens
+            if usage.latency_ms:
+                generation_rates.append(usage.completion_tokens / (usage.latency_ms / 1000))
+        if all(r.statement.startswith(PREFIX[language]) for r in reading.findings.requirements):
             kept += 1
-        print(f"[{lang}] {result.usage.latency_ms / 1000:.1f}s {result.value.model_dump_json()[:200]}")
+        print(f"[{lang}] {latencies[-1]:.1f}s {reading.findings.model_dump_json()[:200]}")
 
     stream_started = time.perf_counter()
     first_token = None

@@ -19,22 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.interview.service import Interview  # noqa: E402
-from assistant.models.testing import ScriptedChatModel, turn_findings  # noqa: E402
+from assistant.models.testing import EmptyFindingsModel  # noqa: E402
 from assistant.schemas import Requirement  # noqa: E402
 from assistant.store import Store  # noqa: E402
 from bench._report import report  # noqa: E402
-
-
-def empty_findings() -> dict:
-    return {
-        "language": "fr",
-        "requirements": [],
-        "objectives": [],
-        "constraints": [],
-        "use_cases": [],
-        "answered_question": True,
-        "follow_up_question": None,
-    }
 
 
 def main() -> None:
@@ -54,14 +42,17 @@ def main() -> None:
                 ),
                 changed_by="bench",
             )
-        model = ScriptedChatModel()
+        model = EmptyFindingsModel()
         interview = Interview(store, model)
         interview.start(project.id)
         question_ms, turn_ms, extract_ms, prompt_chars = [], [], [], {}
         for number in range(1, args.turns + 1):
-            model.push(turn_findings(), turn_findings())  # the background call, then the timed re-run
             started = time.perf_counter()
-            result = interview.handle_turn(project.id, person.id, f"Réponse numéro {number} sur notre organisation.")
+            result = interview.handle_turn(
+                project.id,
+                person.id,
+                f"Il faut que les commerciaux suivent le dossier numéro {number} depuis leur téléphone.",
+            )
             question_ms.append((time.perf_counter() - started) * 1000)
             interview.wait(project.id, result.turn_id, timeout=60)
             turn_ms.append((time.perf_counter() - started) * 1000)

@@ -28,11 +28,7 @@ def summarise(scores: list[dict[str, Any]]) -> dict[str, Any]:
         return sum(s[group][key] for s in scores)
 
     def prf(group: str) -> dict[str, float]:
-        gold, predicted, matched = total(group, "gold"), total(group, "predicted"), total(group, "matched")
-        precision = matched / predicted if predicted else float(not gold)
-        recall = matched / gold if gold else float(not predicted)
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+        return _micro_prf([s[group] for s in scores])
 
     requirements = prf("requirements")
     fields: dict[str, float | None] = {}
@@ -40,6 +36,8 @@ def summarise(scores: list[dict[str, Any]]) -> dict[str, Any]:
         pairs = [(s["fields"][name], s["requirements"]["matched"]) for s in scores if s["fields"][name] is not None]
         weight = sum(n for _, n in pairs)
         fields[name] = round(sum(v * n for v, n in pairs) / weight, 4) if weight else None
+    objective_checked = sum(s["objective_fields"]["checked"] for s in scores)
+    objective_exact = sum(s["objective_fields"]["exact"] for s in scores)
     checked = sum(s["constraint_values"]["checked"] for s in scores)
     exact = sum(s["constraint_values"]["exact"] for s in scores)
     traps = [t for s in scores for t in s["traps"]]
@@ -56,6 +54,9 @@ def summarise(scores: list[dict[str, Any]]) -> dict[str, Any]:
         "requirement_f1": requirements["f1"],
         "fields": fields,
         "objectives_f1": prf("objectives")["f1"],
+        "objective_value_accuracy": round(objective_exact / objective_checked, 4) if objective_checked else None,
+        "facts_recall": prf("facts")["recall"] if total("facts", "gold") else None,
+        "near_duplicate_requirements": sum(len(s.get("near_duplicates", [])) for s in scores),
         "constraints_f1": prf("constraints")["f1"],
         "use_cases_f1": prf("use_cases")["f1"],
         "open_questions_f1": prf("open_questions")["f1"],
@@ -69,7 +70,21 @@ def summarise(scores: list[dict[str, Any]]) -> dict[str, Any]:
         "prompt_tokens_per_turn": round(sum(u["prompt_tokens_per_turn"] for u in answered) / len(answered), 1),
         "completion_tokens_per_turn": round(sum(u["completion_tokens_per_turn"] for u in answered) / len(answered), 1),
         "failures": failures,
+        "requirements_by_language": {
+            language: _micro_prf([s["requirements"] for s in scores if s.get("language") == language])
+            for language in sorted({str(s["language"]) for s in scores if s.get("language")})
+        },
     }
+
+
+def _micro_prf(groups: list[dict[str, Any]]) -> dict[str, float]:
+    """Precision, recall and F1 over several transcripts' matchings, counted together."""
+    gold, predicted = sum(g["gold"] for g in groups), sum(g["predicted"] for g in groups)
+    matched = sum(g["matched"] for g in groups)
+    precision = matched / predicted if predicted else float(not gold)
+    recall = matched / gold if gold else float(not predicted)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
 def check_baseline(summary: dict[str, Any], baseline: dict[str, Any]) -> list[str]:

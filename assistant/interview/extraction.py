@@ -1,7 +1,7 @@
-"""Understanding one answer: the schema-constrained model call, its cost, and the merge of what it found.
+"""Understanding one answer: the reading (small model calls, `reading.py`), its cost, and the merge.
 
-The prompt carries the answer, the question it answers and a bounded summary of the project (never the
-transcript), so it stays the same size at turn 40 as at turn 5.
+The prompts carry the answer's clauses, never the project's state or the
+transcript: they stay the same size at turn 40 as at turn 5, and hold nothing a small model could copy.
 """
 
 from __future__ import annotations
@@ -9,16 +9,10 @@ from __future__ import annotations
 from assistant.errors import ModelError, StaleWriteError
 from assistant.interview.changes import Workspace
 from assistant.interview.merge import ExtractionOutcome, merge_findings
-from assistant.interview.plan import Plan
-from assistant.interview.state import InterviewState
+from assistant.interview.reading import AnswerReader, read_answer
 from assistant.models.port import ChatModel
-from assistant.models.prompts import load_prompt
-from assistant.schemas import ExtractionClaim, ExtractionResult, Language, SlotKey, Tracked, TurnFindings
+from assistant.schemas import ExtractionClaim, ExtractionResult
 from assistant.store import Store
-
-CONTEXT_OBJECTS = 12
-"""How many recent objects the extraction prompt lists: enough to avoid repeats, small enough to stay flat."""
-
 
 MERGE_TRIES = 3
 """How often a merge is computed again when a reviewer's save moved the project meanwhile."""
@@ -27,9 +21,9 @@ MERGE_TRIES = 3
 class Extractor:
     """Runs extraction for a claimed answer of any project: the model call, the pure merge, the one commit."""
 
-    def __init__(self, store: Store, plan: Plan) -> None:
+    def __init__(self, store: Store, reader: AnswerReader = read_answer) -> None:
         self.store = store
-        self.plan = plan
+        self.read = reader
 
     def run(self, claim: ExtractionClaim, model: ChatModel) -> ExtractionOutcome:
         """Extract the claimed answer with `model` and commit what it changes, with its `done` state, at once.
@@ -41,47 +35,40 @@ class Extractor:
         project_id, turn_id = claim.project_id, claim.turn_id
         turn = self.store.get_turn(project_id, turn_id)
         key = turn.meta.slot
-        state = InterviewState(self.store, self.plan, project_id)
-        question = state.question_before(turn_id)
-        messages = load_prompt("extract_turn").render(
-            turn.language.value,
-            context=self._context(state, key, turn.language),
-            question=question or "-",
-            answer=turn.text,
-        )
         try:
-            result = model.extract(messages, TurnFindings)
+            reading = self.read(turn, key, model)
         except ModelError as exc:
             self.store.record_usage(
                 project_id, purpose="extract", model=model.name, ok=False, error=str(exc), turn_id=turn_id
             )
             raise
-        usage = result.usage
-        self.store.record_usage(
-            project_id,
-            purpose="extract",
-            model=usage.model,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            latency_ms=usage.latency_ms,
-            turn_id=turn_id,
-        )
+        for usage in reading.usage:
+            self.store.record_usage(
+                project_id,
+                purpose="extract",
+                model=usage.model,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                latency_ms=usage.latency_ms,
+                turn_id=turn_id,
+            )
+        prompt_tokens = sum(usage.prompt_tokens for usage in reading.usage)
         for attempt in range(MERGE_TRIES):
             snapshot = self.store.merge_snapshot(project_id, turn_id)
             space = Workspace(snapshot, turn_id)
-            outcome = merge_findings(space, turn, key, result.value)
+            outcome = merge_findings(space, turn, key, reading.findings)
             # Ids this answer had created before and gives again are updates of them, not new objects.
             known = set(snapshot.versions)
             outcome.created = [i for i in outcome.created if space.has(i)]  # not what a person had deleted
             outcome.updated = list(dict.fromkeys([*outcome.updated, *(i for i in outcome.created if i in known)]))
             outcome.created = [i for i in outcome.created if i not in known]
             summary = ExtractionResult(
-                answered_question=result.value.answered_question,
+                answered_question=reading.findings.answered_question,
                 follow_up_question=outcome.follow_up,
                 created=outcome.created,
                 updated=outcome.updated,
                 conflicts=outcome.conflicts,
-                prompt_tokens=usage.prompt_tokens,
+                prompt_tokens=prompt_tokens,
             )
             try:
                 self.store.apply_extraction(
@@ -93,23 +80,3 @@ class Extractor:
                 continue
             return outcome
         raise AssertionError("unreachable")
-
-    def _context(self, state: InterviewState, key: SlotKey | None, language: Language) -> str:
-        """The project state for the prompt: the current slot, section coverage and a few recent objects.
-
-        Bounded on purpose: the prompt must stay the same size at turn 40 as at turn 5.
-        """
-        lines = []
-        if key:
-            slot = self.plan.slot(key.section, key.slot)
-            lines.append(f"section: {key.section.value} / {slot.label.in_(language)}")
-        coverage = state.coverage()
-        lines.append("coverage: " + ", ".join(f"{s.value}={c.value}" for s, c in coverage.items()))
-        recent: list[Tracked] = sorted(
-            [*state.objects.requirement, *state.objects.objective, *state.objects.constraint],
-            key=lambda obj: max(obj.source_turn_ids or [0]),
-        )[-CONTEXT_OBJECTS:]
-        for obj in recent:
-            text = getattr(obj, "statement", "")
-            lines.append(f"{obj.id}: {text[:90]}")
-        return "\n".join(lines)

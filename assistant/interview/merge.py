@@ -13,30 +13,36 @@ import numpy as np
 
 from assistant.i18n.catalog import catalog
 from assistant.interview.changes import Workspace
-from assistant.interview.cues import digits, grounded, looks_like_injection, says_correction, says_must
+from assistant.interview.cues import budget_line, grounded, looks_like_injection, milestone, says_correction
 from assistant.interview.normalise import parse_date, parse_money
-from assistant.knowledge.embeddings import embed_texts
+from assistant.knowledge.embeddings import requirement_similarity
 from assistant.schemas import (
+    MAX_STATEMENT_CHARS,
     Conflict,
     ConflictingStatement,
     Constraint,
     ConstraintKind,
     ExtractionStatus,
+    Fact,
     FoundConstraint,
-    FoundRequirement,
+    FoundFact,
+    FoundNeed,
     MoSCoW,
     Objective,
+    OpenQuestion,
     Provenance,
     Requirement,
-    SectionId,
     SlotKey,
+    Tracked,
     Turn,
     TurnFindings,
     UseCase,
 )
+from assistant.text import fold
 
 DUPLICATE_SIMILARITY = 0.75
-"""Cosine from which a new requirement is merged into an existing one (calibrated in `assistant/quality/sets.py`)."""
+"""`requirement_similarity` from which a need is the same as one already in the project. Stricter than the
+evaluation's match (0.6): a wrong merge loses a need, a missed one leaves a near-duplicate a reviewer merges."""
 
 
 @dataclass
@@ -54,84 +60,158 @@ class ExtractionOutcome:
 
 def merge_findings(space: Workspace, turn: Turn, key: SlotKey | None, found: TurnFindings) -> ExtractionOutcome:
     """Apply the checked findings of `turn` to the workspace of its project and say what changed."""
-    outcome = ExtractionOutcome(turn.id, ExtractionStatus.DONE, follow_up=found.follow_up_question)
-    injected = looks_like_injection(turn.text)
-    section_hint = key.section if key else None
-
-    constraints = [c for c in found.constraints if grounded(c, turn.text)]
-    requirements: list[FoundRequirement] = []
-    for item in found.requirements:
-        # A budget or deadline restated as a requirement is a constraint the model misfiled.
-        money = parse_money(item.statement, turn.language)
-        in_answer = digits(item.statement) in digits(turn.text)
-        if money is not None and in_answer and not any(c.kind is ConstraintKind.BUDGET for c in constraints):
-            # Built without validation: the length caps of `FoundConstraint` bound the model's output, while
-            # here the whole statement carries the amount (caught by the evaluation: a 120-character budget
-            # sentence crashed the merge and lost the turn's findings).
-            constraints.append(
-                FoundConstraint.model_construct(
-                    kind=ConstraintKind.BUDGET, statement=item.statement, amount_text=item.statement, date_text=None
-                )
-            )
-        if money is None:
-            requirements.append(item)
-    if injected:
+    outcome = ExtractionOutcome(turn.id, ExtractionStatus.DONE)
+    if looks_like_injection(turn.text):
         # Enforced after the model call: an answer that gives orders changes nothing in the specification.
-        requirements, constraints = [], []
-        outcome.follow_up = None
-
-    _merge_requirements(space, turn, requirements, section_hint, outcome)
-    if not injected:
-        _add_objectives_and_use_cases(space, turn, found, outcome)
+        return outcome
+    constraints = [c for c in found.constraints if grounded(c, turn.text)]
+    _merge_requirements(space, turn, found.requirements, outcome)
+    _add_objectives_and_use_cases(space, turn, found, outcome)
     for constraint in constraints:
         _merge_constraint(space, turn, constraint, outcome)
-    if outcome.follow_up is None and outcome.created and not injected:
+    _add_facts(space, turn, found.facts, outcome)
+    _add_unknowns(space, turn, key, found.unknowns, outcome)
+    if outcome.created:
         outcome.follow_up = quantify_question(turn)
     return outcome
 
 
-def _merge_requirements(
-    space: Workspace,
-    turn: Turn,
-    requirements: list[FoundRequirement],
-    section_hint: SectionId | None,
-    outcome: ExtractionOutcome,
-) -> None:
+def _merge_requirements(space: Workspace, turn: Turn, needs: list[FoundNeed], outcome: ExtractionOutcome) -> None:
+    """New needs become requirements; a need already in the project joins it, corrects it or disagrees with it.
+
+    The same need said again (`requirement_similarity` >= `DUPLICATE_SIMILARITY`, here or in an earlier answer)
+    adds a source. Said again with a correction cue ("je me corrige", "actually"), it replaces the statement (the
+    history keeps the old one). Said again by someone else with another stated priority or horizon, it opens a
+    conflict on the requirement that keeps both positions and their speakers.
+    """
     speaker = turn.stakeholder_id or "cahier"
-    existing = space.list(Requirement)
-    new_statements = [r.statement for r in requirements]
-    similarity = (
-        embed_texts(new_statements) @ embed_texts([r.statement for r in existing]).T
-        if new_statements and existing
-        else np.zeros((len(new_statements), len(existing)))
+    known = space.list(Requirement)
+    similarity = requirement_similarity(
+        [n.statement for n in needs], [r.statement for r in known] + [n.statement for n in needs]
     )
-    for index, item in enumerate(requirements):
-        best = int(similarity[index].argmax()) if existing else -1
-        if best >= 0 and similarity[index, best] >= DUPLICATE_SIMILARITY:
-            current = existing[best]
+    columns = list(range(len(known)))  # the column of `similarity` of each requirement in `known`
+    for index, need in enumerate(needs):
+        scores = [float(similarity[index, column]) for column in columns]
+        best = int(np.argmax(scores)) if scores else -1
+        if best < 0 or scores[best] < DUPLICATE_SIMILARITY:
+            requirement = Requirement(
+                id=space.new_id(Requirement),
+                statement=need.statement,
+                kind=need.kind,
+                category=need.category,
+                moscow=need.moscow,
+                horizon=need.horizon,
+                section=need.section,
+                provenance=Provenance.STATED,
+                source_turn_ids=[turn.id],
+                stakeholder_ids=[speaker],
+            )
+            space.save(requirement)
+            outcome.created.append(requirement.id)
+            known.append(requirement)
+            columns.append(similarity.shape[1] - len(needs) + index)
+            continue
+        current = known[best]
+        sources = {
+            "source_turn_ids": sorted({*current.source_turn_ids, turn.id}),
+            "stakeholder_ids": sorted({*current.stakeholder_ids, speaker}),
+        }
+        disagreement = _disagreement(current, need)
+        if says_correction(need.clause) and (turn.id not in current.source_turn_ids):
+            update = {"statement": need.statement, **sources}
+            if need.moscow_stated:
+                update["moscow"] = need.moscow
+            if need.horizon is not None:
+                update["horizon"] = need.horizon
+            merged = current.model_copy(update=update)
+        elif disagreement and speaker not in current.stakeholder_ids:
+            _open_conflict(space, turn, current, need.clause, outcome)
+            merged = current.model_copy(update=sources)
+        else:
             merged = current.model_copy(
                 update={
-                    "source_turn_ids": sorted({*current.source_turn_ids, turn.id}),
-                    "stakeholder_ids": sorted({*current.stakeholder_ids, speaker}),
+                    **sources,
+                    "moscow": need.moscow if need.moscow_stated and current.moscow is MoSCoW.SHOULD else current.moscow,
+                    "horizon": current.horizon or need.horizon,
                 }
             )
+        known[best] = merged
+        if merged != current:
             space.save(merged)
-            outcome.updated.append(current.id)
+            if current.id not in outcome.created:
+                outcome.updated.append(current.id)
+
+
+def _disagreement(current: Requirement, need: FoundNeed) -> bool:
+    """Whether a need restates a requirement with another stated priority or horizon."""
+    other_horizon = need.horizon is not None and current.horizon is not None and need.horizon != current.horizon
+    other_priority = need.moscow_stated and current.moscow is not MoSCoW.SHOULD and need.moscow != current.moscow
+    return other_horizon or other_priority
+
+
+def _open_conflict(space: Workspace, turn: Turn, current: Tracked, said: str, outcome: ExtractionOutcome) -> None:
+    speaker = turn.stakeholder_id or "cahier"
+    first = current.headline
+    conflict = Conflict(
+        id=space.new_id(Conflict),
+        subject=first[:120] if len(first) >= 3 else type(current).__name__.lower(),
+        object_ids=[current.id],
+        statements=[
+            ConflictingStatement(
+                stakeholder_id=(current.stakeholder_ids or ["?"])[0],
+                text=first,
+                turn_id=current.source_turn_ids[0] if current.source_turn_ids else None,
+            ),
+            ConflictingStatement(stakeholder_id=speaker, text=said[:MAX_STATEMENT_CHARS], turn_id=turn.id),
+        ],
+        source_turn_ids=sorted({*current.source_turn_ids, turn.id}),
+        stakeholder_ids=sorted({*current.stakeholder_ids, speaker}),
+    )
+    space.save(conflict, by="cahier")
+    outcome.conflicts.append(conflict.id)
+
+
+def _add_facts(space: Workspace, turn: Turn, facts: list[FoundFact], outcome: ExtractionOutcome) -> None:
+    """Facts in the stakeholder's words; the same words said again add a source instead of a copy."""
+    speaker = turn.stakeholder_id or "cahier"
+    known = {fold(f.text): f for f in space.list(Fact)}
+    for found in facts:
+        current = known.get(fold(found.text))
+        if current is not None:
+            merged = current.model_copy(update={"source_turn_ids": sorted({*current.source_turn_ids, turn.id})})
+            if merged != current:
+                space.save(merged)
+                outcome.updated.append(current.id)
             continue
-        requirement = Requirement(
-            id=space.new_id(Requirement),
-            statement=item.statement,
-            kind=item.kind,
-            category=item.category if item.kind.value != "functional" else None,
-            moscow=item.moscow if item.moscow is not MoSCoW.MUST or says_must(turn.text) else MoSCoW.SHOULD,
-            horizon=item.horizon,
-            section=item.section if item.section is not SectionId.BUDGET else (section_hint or item.section),
-            provenance=Provenance(item.provenance),
+        fact = Fact(
+            id=space.new_id(Fact),
+            section=found.section,
+            text=found.text,
             source_turn_ids=[turn.id],
             stakeholder_ids=[speaker],
         )
-        space.save(requirement)
-        outcome.created.append(requirement.id)
+        space.save(fact)
+        known[fold(fact.text)] = fact
+        outcome.created.append(fact.id)
+
+
+def _add_unknowns(
+    space: Workspace, turn: Turn, key: SlotKey | None, unknowns: list[str], outcome: ExtractionOutcome
+) -> None:
+    """A "je ne sais pas" inside a useful answer: an open question on that point, in the speaker's words."""
+    if key is None:
+        return
+    for said in unknowns:
+        question = OpenQuestion(
+            id=space.new_id(OpenQuestion),
+            question=said[:MAX_STATEMENT_CHARS],
+            section=key.section,
+            slot=key,
+            source_turn_ids=[turn.id],
+            stakeholder_ids=[turn.stakeholder_id or "cahier"],
+        )
+        space.save(question)
+        outcome.created.append(question.id)
 
 
 def _add_objectives_and_use_cases(
@@ -171,16 +251,17 @@ def _add_objectives_and_use_cases(
 
 
 def _merge_constraint(space: Workspace, turn: Turn, item: FoundConstraint, outcome: ExtractionOutcome) -> None:
-    """Budgets and deadlines are single facts: a correction updates, a disagreement becomes a conflict."""
+    """A budget line or a milestone is a single fact: a correction updates it, a disagreement opens a conflict.
+
+    Lines and milestones are told apart by their words (`budget_line`, `milestone`): the licences and the
+    integration are two budgets, "le budget" said twice is one.
+    """
     speaker = turn.stakeholder_id or "cahier"
     money = parse_money(item.amount_text, turn.language) if item.amount_text else None
     due = parse_date(item.date_text, turn.language, turn.created_at.date()) if item.date_text else None
     if item.kind not in (ConstraintKind.BUDGET, ConstraintKind.SUPPLIER):
         money = None
-    singular = item.kind in (ConstraintKind.BUDGET, ConstraintKind.DEADLINE)
-    current = None
-    if singular:
-        current = next((c for c in space.list(Constraint) if c.kind is item.kind), None)
+    current = next((c for c in space.list(Constraint) if _same_fact(c, item)), None)
     if current is None:
         constraint = Constraint(
             id=space.new_id(Constraint),
@@ -211,23 +292,19 @@ def _merge_constraint(space: Workspace, turn: Turn, item: FoundConstraint, outco
         space.save(updated)
         outcome.updated.append(current.id)
         return
-    conflict = Conflict(
-        id=space.new_id(Conflict),
-        subject=current.statement[:120] if len(current.statement) >= 3 else item.kind.value,
-        object_ids=[current.id],
-        statements=[
-            ConflictingStatement(
-                stakeholder_id=(current.stakeholder_ids or ["?"])[0],
-                text=current.statement,
-                turn_id=current.source_turn_ids[-1] if current.source_turn_ids else None,
-            ),
-            ConflictingStatement(stakeholder_id=speaker, text=item.statement, turn_id=turn.id),
-        ],
-        source_turn_ids=[*current.source_turn_ids, turn.id],
-        stakeholder_ids=sorted({*current.stakeholder_ids, speaker}),
-    )
-    space.save(conflict, by="cahier")
-    outcome.conflicts.append(conflict.id)
+    _open_conflict(space, turn, current, item.statement, outcome)
+
+
+def _same_fact(current: Constraint, item: FoundConstraint) -> bool:
+    """Whether a found constraint speaks of the same budget line or milestone as an existing one."""
+    if current.kind is not item.kind:
+        return False
+    if item.kind is ConstraintKind.BUDGET:
+        return budget_line(current.statement) == budget_line(item.statement)
+    if item.kind is ConstraintKind.DEADLINE:
+        # A date said with no milestone word is the go-live: the date every stakeholder means by "the deadline".
+        return (milestone(current.statement) or "go_live") == (milestone(item.statement) or "go_live")
+    return fold(current.statement) == fold(item.statement)
 
 
 def quantify_question(turn: Turn) -> str | None:

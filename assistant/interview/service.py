@@ -23,6 +23,7 @@ from assistant.interview.extraction import Extractor
 from assistant.interview.merge import ExtractionOutcome
 from assistant.interview.plan import Plan, default_plan
 from assistant.interview.policy import PlannedQuestion, next_question
+from assistant.interview.reading import AnswerReader, read_answer
 from assistant.interview.state import InterviewState
 from assistant.interview.worker import ExtractionWorker, ModelRouter, QueuePolicy, WorkerPool
 from assistant.models.port import ChatModel
@@ -97,6 +98,7 @@ class Interview:
         plan: Plan | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         policy: QueuePolicy | None = None,
+        reader: AnswerReader = read_answer,
     ) -> None:
         self.store = store
         self.model = model
@@ -104,7 +106,7 @@ class Interview:
         self.plan = plan or default_plan()
         self.clock = clock
         self.policy = policy or QueuePolicy()
-        self.extractor = Extractor(store, self.plan)
+        self.extractor = Extractor(store, reader)
         self.models = ModelRouter(model)
         self.pool = WorkerPool(self.extractor, self.models, self.policy)
 

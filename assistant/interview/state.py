@@ -149,16 +149,6 @@ class InterviewState:
         asked = {t.meta.conflict for t in self.turns if t.speaker is Speaker.ASSISTANT}
         return next((c for c in self.objects.conflict if c.status == "open" and c.id not in asked), None)
 
-    def question_before(self, turn_id: int) -> str:
-        """The last question asked before the turn `turn_id` (empty when there was none)."""
-        question = ""
-        for turn in self.turns:
-            if turn.id >= turn_id:
-                break
-            if turn.speaker is Speaker.ASSISTANT:
-                question = turn.text
-        return question
-
 
 def _missed_the_question(turn: Turn, state: ExtractionState) -> bool:
     """Whether to ask a slot again. The small model often calls a good answer off-question, so its verdict

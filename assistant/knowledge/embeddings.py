@@ -41,3 +41,21 @@ def embed_texts(texts: Sequence[str]) -> np.ndarray:
 def cosine_matrix(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
     """Pairwise cosine similarity between two lists of texts, shape (len(a), len(b))."""
     return embed_texts(a) @ embed_texts(b).T
+
+
+def requirement_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """Similarity of requirement statements: the mean of the cosine of the whole statements and of their cores
+    (`requirement_core`, without "Le CRM doit / The CRM shall").
+
+    Either alone misleads. Whole statements share their opening, so two different needs score high ("Le CRM doit
+    suivre les opportunités" / "… gérer les devis" 0.80); cores alone punish a rewording phrased without the
+    opening ("Quotes must be sent out for e-signature from the CRM" 0.47). Measured on hand-made pairs
+    (tests/unit/test_evaluation.py and the fairness check of docs/transcript-format.md): rewordings of one need
+    0.62-0.89, different needs on one topic 0.36-0.57, except near-identical sentences about two steps
+    ("pre-arrival email" / "post-stay email", 0.83).
+    """
+    from assistant.text import requirement_core
+
+    whole = cosine_matrix(a, b)
+    cores = cosine_matrix([requirement_core(x) for x in a], [requirement_core(x) for x in b])
+    return (whole + cores) / 2

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -93,44 +93,25 @@ class ScriptedChatModel(ChatModel):
         return Extraction(value=value, usage=Usage(model=self.name), raw=json.dumps(payload, default=str))
 
 
-def turn_findings(
-    *,
-    language: str = "fr",
-    requirements: Iterable[tuple[str, str]] = (),
-    constraints: Iterable[tuple[str, str, str | None, str | None]] = (),
-    objectives: Iterable[dict[str, Any]] = (),
-    answered: bool = True,
-    follow_up: str | None = None,
-) -> dict[str, Any]:
-    """A `TurnFindings` answer to queue on `ScriptedChatModel`, written compactly.
-
-    Args:
-        requirements: (statement, MoSCoW) pairs, as functional requirements of the functional section.
-        constraints: (kind, statement, amount_text, date_text) tuples.
-    """
+def need_wordings(*needs: tuple[int, str | Sequence[str]]) -> dict:
+    """A `NeedWordings` answer to queue on `ScriptedChatModel`: (clause number, statement or statements) each."""
     return {
-        "language": language,
-        "requirements": [
-            {
-                "statement": statement,
-                "kind": "functional",
-                "category": None,
-                "moscow": moscow,
-                "horizon": None,
-                "section": "functional",
-                "provenance": "stated",
-            }
-            for statement, moscow in requirements
-        ],
-        "objectives": list(objectives),
-        "constraints": [
-            {"kind": kind, "statement": statement, "amount_text": amount, "date_text": when}
-            for kind, statement, amount, when in constraints
-        ],
-        "use_cases": [],
-        "answered_question": answered,
-        "follow_up_question": follow_up,
+        "needs": [
+            {"clause": number, "statements": [statements] if isinstance(statements, str) else list(statements)}
+            for number, statements in needs
+        ]
     }
+
+
+def objective_wordings(*objectives: dict[str, Any]) -> dict:
+    """An `ObjectiveWordings` answer: each dict gives `clause` and `statement`, the other fields default to null."""
+    defaults = {"scope": "commercial", "metric": None, "baseline": None, "target": None, "deadline_text": None}
+    return {"objectives": [defaults | objective for objective in objectives]}
+
+
+def empty_answer(schema: type[BaseModel]) -> dict:
+    """The answer that finds nothing, for any of the wording schemas (each is one list)."""
+    return {name: [] for name in schema.model_fields}
 
 
 class Fault(StrEnum):
@@ -149,7 +130,7 @@ class Fault(StrEnum):
     HUGE_STATEMENT = "huge_statement"
     """Valid JSON whose one requirement is a 1 MB statement."""
     UNKNOWN_ENUMS = "unknown_enums"
-    """Valid JSON with values no enum of the schema knows (`moscow: "critical"`, `section: "marketing"`…)."""
+    """Valid JSON with values of the wrong type and fields the schema does not know (`clause: "la première"`…)."""
     HANG = "hang"
     """No answer until the wrapper's `hang_s` has passed, then the adapter's timeout error."""
 
@@ -157,23 +138,21 @@ class Fault(StrEnum):
 ABSURD_FAULTS = (Fault.TOO_MANY_REQUIREMENTS, Fault.HUGE_STATEMENT, Fault.UNKNOWN_ENUMS)
 """Faults whose answer is well-formed JSON that only the schema's validation can refuse."""
 
-INVALID_JSON_TEXT = '{"language": "fr", "requirements": [{"statement": "Le CRM doit'
-TRUNCATED_TEXT = '{"language": "fr", "requirements": [{"statement": "Les commerciaux doivent saisir un compte re'
+INVALID_JSON_TEXT = '{"needs": [{"clause": 1, "statements": ["Le CRM doit'
+TRUNCATED_TEXT = '{"needs": [{"clause": 1, "statements": ["Le CRM doit permettre aux commerciaux de saisir un compte re'
 
 
 def absurd_answer(fault: Fault) -> str:
-    """The raw JSON text a misbehaving model sends for one of `ABSURD_FAULTS`, shaped like `TurnFindings`."""
-    payload = turn_findings(requirements=[("Le CRM doit importer les contacts", "should")])
-    requirement = payload["requirements"][0]
+    """The raw JSON text a misbehaving model sends for one of `ABSURD_FAULTS`, shaped like `NeedWordings`."""
+    need = need_wordings((1, "Le CRM doit importer les contacts."))["needs"][0]
     if fault is Fault.TOO_MANY_REQUIREMENTS:
-        payload["requirements"] = [{**requirement, "statement": f"Exigence numéro {n}"} for n in range(10_000)]
+        payload = {
+            "needs": [{**need, "clause": 1 + n % 60, "statements": [f"Exigence numéro {n}"]} for n in range(10_000)]
+        }
     elif fault is Fault.HUGE_STATEMENT:
-        payload["requirements"] = [{**requirement, "statement": "Le CRM doit " + "x" * 1_000_000}]
+        payload = {"needs": [{**need, "statements": ["Le CRM doit " + "x" * 1_000_000]}]}
     elif fault is Fault.UNKNOWN_ENUMS:
-        payload["language"] = "de"
-        payload["requirements"] = [
-            {**requirement, "kind": "magic", "moscow": "critical", "section": "marketing", "provenance": "dreamt"}
-        ]
+        payload = {"needs": [{**need, "clause": "la première"}, {**need, "clause": 1, "kind": "critical"}]}
     else:
         raise ValueError(f"{fault!r} is not a fault with valid JSON")
     return json.dumps(payload, ensure_ascii=False)
@@ -253,13 +232,21 @@ class FaultInjectingChatModel(ChatModel):
 
 @dataclass
 class EmptyFindingsModel(ScriptedChatModel):
-    """Test hook: answers every extraction with empty findings and every reply with "OK", forever, each after
+    """Test hook: answers every extraction with an empty answer and every reply with "OK", forever, each after
     `delay_s` (a benchmark's stand-in for a model of fixed latency)."""
 
     delay_s: float = 0.0
 
+    def extract(self, messages: Sequence[Message], schema: type[T]) -> Extraction[T]:
+        with self._lock:
+            self.calls.append(Call("extract", list(messages), schema.__name__))
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        value = schema.model_validate(empty_answer(schema))
+        return Extraction(value=value, usage=Usage(model=self.name), raw=value.model_dump_json())
+
     def _next(self, call: Call) -> Any:
         if self.delay_s:
             time.sleep(self.delay_s)
-        self.push(turn_findings() if call.kind == "extract" else "OK")
+        self.push("OK")
         return super()._next(call)

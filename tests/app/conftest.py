@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
 from assistant.interview.service import Interview
+from assistant.interview.testing import FindingsReader
 from assistant.models.testing import ScriptedChatModel
 from assistant.store import Store
 from assistant.ui.services import OVERRIDE_KEY, Services
@@ -40,7 +41,9 @@ def build_app(tmp_path: Path) -> App:
     """Services on a fresh SQLite store in `tmp_path` with a scripted model; close `app.store` when done."""
     store = Store(f"sqlite:///{tmp_path}/c.db")
     model = ScriptedChatModel()
-    services = Services(Settings(data_dir=tmp_path / "data"), store, model, Interview(store, model))
+    services = Services(
+        Settings(data_dir=tmp_path / "data"), store, model, Interview(store, model, reader=FindingsReader())
+    )
     return App(services, model)
 
 

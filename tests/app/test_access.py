@@ -9,7 +9,7 @@ import pytest
 from assistant import access
 from assistant.errors import AccessDeniedError
 from assistant.i18n.catalog import catalog
-from assistant.models.testing import turn_findings as findings
+from assistant.interview.testing import turn_findings as findings
 from assistant.schemas import Language, Speaker
 from tests.app.conftest import App, texts
 

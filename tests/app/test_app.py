@@ -14,7 +14,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from assistant.draft import workflow
 from assistant.errors import ModelError
 from assistant.i18n.catalog import catalog
-from assistant.models.testing import turn_findings as findings
+from assistant.interview.testing import FindingsReader
+from assistant.interview.testing import turn_findings as findings
 from assistant.schemas import ExtractionStatus, Language, Requirement, SectionId, SectionState, Speaker, TurnAction
 from tests.app.conftest import App, texts
 
@@ -485,7 +486,7 @@ def test_a_queued_answer_shows_its_place_in_the_queue_its_retries_and_a_retry_bu
 
     store = Store(f"sqlite:///{tmp_path / 'c.db'}")
     model = ScriptedChatModel()
-    interview = Interview(store, model, policy=QueuePolicy(workers=0))  # answers stay queued
+    interview = Interview(store, model, policy=QueuePolicy(workers=0), reader=FindingsReader())  # answers stay queued
     app = App(Services(Settings(data_dir=tmp_path / "data"), store, model, interview), model)
     words = catalog(language)
     try:

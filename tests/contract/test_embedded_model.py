@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
+from assistant.interview.reading import read_answer
 from assistant.models.embedded import DEFAULT_SPEC, shared_server
 from assistant.models.factory import chat_model_from_settings
 from assistant.models.openai import OpenAIChatModel
 from assistant.models.port import Message, ModelAuthError
-from assistant.models.prompts import load_prompt
-from assistant.schemas import Language, TurnFindings
+from assistant.schemas import Language, NeedWordings, SectionId, SlotKey, Speaker, Turn
 
 pytestmark = pytest.mark.slow
 
@@ -41,20 +41,22 @@ def test_no_key_and_no_url_selects_the_embedded_model(settings, model):
     assert model.base_url.startswith("http://127.0.0.1:")
 
 
-def test_french_extraction_is_valid_and_stays_french(model):
-    messages = load_prompt("extract_turn").render(
-        "fr",
-        context="Section en cours : budget",
-        question="Quel budget avez-vous prévu ?",
-        answer="Les commerciaux doivent saisir leurs visites sur mobile.",
+def test_french_reading_is_valid_and_stays_french(model):
+    turn = Turn(
+        id=1,
+        project_id="contract",
+        speaker=Speaker.STAKEHOLDER,
+        stakeholder_id="STK-001",
+        text="Il faut que les commerciaux puissent saisir leurs comptes rendus de visite sur mobile.",
+        language=Language.FR,
     )
-    result = model.extract(messages, TurnFindings)
-    findings = result.value
-    # Content quality is measured by bench/model.py; the contract is: valid, French, and not empty-handed.
-    assert findings.language is Language.FR
-    assert findings.requirements
-    assert all("doit" in r.statement for r in findings.requirements), findings.requirements
-    assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
+    reading = read_answer(turn, SlotKey(SectionId.NEEDS, "must_haves"), model)
+    # Content quality is measured by `cahier eval`; the contract is: valid, French, and not empty-handed.
+    assert reading.findings.requirements
+    assert all(r.statement.startswith("Le CRM doit") for r in reading.findings.requirements)
+    assert all("mobile" in r.statement.lower() for r in reading.findings.requirements), reading.findings
+    [usage] = reading.usage
+    assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
 
 
 def test_streamed_reply(model):
@@ -68,7 +70,7 @@ def test_the_server_refuses_requests_without_its_key(settings, model):
     server = shared_server(settings.model_cache)
     intruder = OpenAIChatModel(model="x", base_url=server.base_url, api_key="wrong-key", max_retries=0, timeout_s=30)
     with pytest.raises(ModelAuthError):
-        intruder.extract([Message("user", "hi")], TurnFindings)
+        intruder.extract([Message("user", "hi")], NeedWordings)
 
 
 def _post(url: str, key: str, prompt: str, max_tokens: int, timeout: float) -> float:

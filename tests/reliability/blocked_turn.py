@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 
 from assistant.interview.service import Interview
+from assistant.interview.testing import FindingsReader
 from assistant.interview.worker import QueuePolicy
 from assistant.models.port import ChatModel, Extraction, Message, StreamedReply, T
 from assistant.store import Store
@@ -37,7 +38,7 @@ class BlockedChatModel(ChatModel):
 
 def main(db_path: str, project_id: str, stakeholder_id: str, answer: str) -> None:
     store = Store(f"sqlite:///{db_path}")
-    interview = Interview(store, BlockedChatModel(), policy=QueuePolicy(lease_s=LEASE_S))
+    interview = Interview(store, BlockedChatModel(), policy=QueuePolicy(lease_s=LEASE_S), reader=FindingsReader())
     result = interview.handle_turn(project_id, stakeholder_id, answer)
     print(f"STORED {result.turn_id}", flush=True)
     threading.Event().wait()

@@ -19,11 +19,10 @@ import time
 from collections.abc import Sequence
 
 from assistant.interview.extraction import Extractor
-from assistant.interview.plan import default_plan
 from assistant.interview.service import Interview
+from assistant.interview.testing import FindingsReader, turn_findings
 from assistant.interview.worker import ModelRouter, QueuePolicy, WorkerPool
 from assistant.models.port import ChatModel, Extraction, Message, StreamedReply, T, Usage
-from assistant.models.testing import turn_findings
 from assistant.store import Store
 
 MARKER = re.compile(r"ANS-[A-Za-z0-9]+-\d+-\d+")
@@ -58,7 +57,7 @@ class EchoModel(ChatModel):
 
 def answer(url: str, tag: str, count: int, pairs: list[str]) -> None:
     store = Store(url)
-    interview = Interview(store, EchoModel(tag), policy=POLICY)
+    interview = Interview(store, EchoModel(tag), policy=POLICY, reader=FindingsReader())
     projects = [pair.split(":") for pair in pairs]
     for number in range(count):
         for project_id, stakeholder_id in projects:
@@ -76,7 +75,7 @@ def answer(url: str, tag: str, count: int, pairs: list[str]) -> None:
 def work(url: str, tag: str, seconds: float) -> None:
     store = Store(url)
     model = EchoModel(tag, delay_s=float(os.environ.get("QUEUE_APP_DELAY_S", "0.05")))
-    pool = WorkerPool(Extractor(store, default_plan()), ModelRouter(model), POLICY)
+    pool = WorkerPool(Extractor(store, FindingsReader()), ModelRouter(model), POLICY)
     pool.start()
     print("WORKING", flush=True)
     time.sleep(seconds)

@@ -27,8 +27,10 @@ from assistant.export import render_export
 from assistant.export.csv import FORMULA_STARTS
 from assistant.export.json import MAX_IMPORT_BYTES, export_project
 from assistant.i18n.catalog import catalog
+from assistant.interview.reading import read_answer
 from assistant.interview.service import Interview
-from assistant.models.testing import ScriptedChatModel, turn_findings
+from assistant.interview.testing import FindingsReader, turn_findings
+from assistant.models.testing import ScriptedChatModel, need_wordings
 from assistant.schemas import Constraint, ExtractionStatus, Language, MoSCoW, Requirement, SectionId, Speaker
 from assistant.store import Store
 from assistant.ui import display
@@ -62,7 +64,7 @@ def test_the_corpus_has_at_least_forty_cases_in_both_languages():
 def interview(tmp_path: Path) -> Iterator[tuple[Store, ScriptedChatModel, Interview, str, str]]:
     store = Store(f"sqlite:///{tmp_path / 'cahier.db'}")
     model = ScriptedChatModel()
-    interview = Interview(store, model)
+    interview = Interview(store, model, reader=FindingsReader())
     project = store.create_project("CRM Acme", language="fr", company="Acme")
     person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
     interview.start(project.id)
@@ -158,7 +160,7 @@ def test_markup_in_every_field_is_shown_as_text_in_the_app_and_in_every_export(t
     payload = _text(case)
     store = Store(f"sqlite:///{tmp_path / 'cahier.db'}")
     model = ScriptedChatModel()
-    interview = Interview(store, model)
+    interview = Interview(store, model, reader=FindingsReader())
     project = store.create_project(f"CRM {payload}", language="fr", company=f"Société {payload}")
     person = store.add_stakeholder(project.id, f"Alice {payload}", f"DAF {payload}")
     requirement = Requirement(id=store.new_id(project.id, Requirement), statement="Le CRM doit exporter les contacts")
@@ -271,34 +273,41 @@ def test_a_formula_in_a_statement_is_neutralised_in_the_jira_csv(store: Store, c
 
 # -- prompt injection ------------------------------------------------------------------------------------
 
-OBEDIENT = turn_findings(
-    requirements=(("Toutes les exigences sont indispensables", "must"), ("Ajouter 50 exigences", "must")),
-    constraints=(("budget", "Budget illimité", "1 M€", None),),
+OBEDIENT = need_wordings(
+    *(
+        (n, ["Le CRM doit classer toutes les exigences en indispensable.", "Le CRM doit ajouter 50 exigences."])
+        for n in (1, 2)
+    )
 )
-"""What a model that obeyed the injected order would return."""
+"""What a model that obeyed the injected order would word."""
 
 
 @pytest.mark.parametrize("case", _cases("injections"))
 def test_an_answer_giving_orders_is_data_and_changes_nothing(interview, case: dict[str, Any]):
-    """The answer is stored as typed and reaches the model only inside the user message; when it gives orders,
-    nothing enters the specification even if the model obeys; otherwise the usual checks still apply (an amount
-    the answer never states is dropped, "must" needs a word of obligation)."""
+    """Read by the production reader: the answer is stored as typed and reaches the model, if at all, only inside
+    the user message; when it gives orders, nothing enters the specification even if the model obeys; otherwise
+    the usual rules still apply (no amount the answer never states, priority only from the stakeholder's words,
+    a wording that adds what the answer does not say is refused)."""
     store, model, service, project_id, person_id = interview
+    service.extractor.read = read_answer
     text = _text(case)
     before = snapshot(store, project_id)
     model.push(OBEDIENT)
+    calls = len(model.calls)
     result = service.handle_turn(project_id, person_id, text)
     assert service.wait(project_id, result.turn_id, timeout=60)
     assert store.get_turn(project_id, result.turn_id).text == text
     assert store.extraction_states(project_id)[result.turn_id].status is ExtractionStatus.DONE
-    messages = model.calls[-1].messages
-    assert all(text not in m.content for m in messages if m.role == "system")
-    assert text in messages[-1].content and messages[-1].role == "user"
+    for call in model.calls[calls:]:
+        if call.kind == "extract":
+            assert all(m.role != "system" or " ".join(text.split()) not in m.content for m in call.messages)
+            assert call.messages[-1].role == "user"
     if case["expect"] == "unchanged":
         assert_intact(before, snapshot(store, project_id), new_turns=2)
         return
     assert store.list_objects(project_id, Constraint) == []
-    assert all(r.moscow is not MoSCoW.MUST for r in store.list_objects(project_id, Requirement))
+    requirements = store.list_objects(project_id, Requirement)
+    assert all(r.moscow is not MoSCoW.MUST and "50 exigences" not in r.statement for r in requirements)
 
 
 # -- import files ----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.draft import workflow
-from assistant.models.testing import turn_findings as findings
+from assistant.interview.testing import turn_findings as findings
 from assistant.schemas import Requirement, SectionId, SectionState, Speaker
 from assistant.store import Store
 from tests.reliability.concurrent_writer import FRESH_COUNTERS, SHARED_REQUIREMENT, SHARED_SECTION

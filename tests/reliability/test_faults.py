@@ -20,8 +20,7 @@ from assistant.config import Settings
 from assistant.i18n.catalog import catalog
 from assistant.interview.service import Interview
 from assistant.interview.worker import QueuePolicy, is_transient
-from assistant.models.testing import Fault, FaultInjectingChatModel, ScriptedChatModel
-from assistant.models.testing import turn_findings as findings
+from assistant.models.testing import Fault, FaultInjectingChatModel, ScriptedChatModel, need_wordings
 from assistant.schemas import ExtractionStatus, Language, Requirement, Speaker
 from assistant.store import Store
 from assistant.ui.chat import FAILURE_REASONS, failure_reason
@@ -51,7 +50,7 @@ ERROR_DETAILS = {
     Fault.SERVER_ERROR: "(500)",
     Fault.INVALID_JSON: "not valid JSON",
     Fault.TRUNCATED: "cut off at the token limit",
-    Fault.TOO_MANY_REQUIREMENTS: "at most 6 items",
+    Fault.TOO_MANY_REQUIREMENTS: "at most 30 items",
     Fault.HUGE_STATEMENT: "at most 300 characters",
     Fault.UNKNOWN_ENUMS: "Input should be",
 }
@@ -60,27 +59,27 @@ ERROR_DETAILS = {
 ANSWERS = (
     (
         "Nos commerciaux doivent saisir leurs comptes rendus de visite sur leur téléphone.",
-        "Les commerciaux doivent saisir un compte rendu de visite sur mobile",
+        "Le CRM doit permettre aux commerciaux de saisir leurs comptes rendus de visite sur téléphone.",
     ),
     (
-        "Il faudrait importer chaque nuit les contacts depuis Outlook.",
-        "Le CRM doit importer les contacts Outlook chaque nuit",
+        "Il faut que le CRM importe chaque nuit les contacts de nos boîtes mail.",
+        "Le CRM doit importer chaque nuit les contacts des boîtes mail.",
     ),
     (
         "Le service client doit retrouver l'historique des commandes de chaque client.",
-        "Le service client doit consulter l'historique des commandes",
+        "Le CRM doit montrer au service client l'historique des commandes de chaque client.",
     ),
 )
-"""Three answers, each with the requirement a good extraction finds in it."""
+"""Three answers of one need clause each (one wording call per answer), with the wording a good model gives."""
 
 LAST_ANSWER = (
     "Les relances de devis doivent partir automatiquement après quinze jours.",
-    "Le CRM doit relancer automatiquement les devis après quinze jours",
+    "Le CRM doit relancer automatiquement les devis après quinze jours.",
 )
 
 
 def _found(statement: str) -> dict:
-    return findings(requirements=((statement, "must"),))
+    return need_wordings((1, statement))
 
 
 @dataclass
@@ -95,7 +94,7 @@ class Setup:
     def answer(self, text: str, statement: str | None, *, faulted: bool):
         """Send one answer (queuing its extraction's result unless the call is faulted) and wait for it."""
         if not faulted:
-            self.inner.push(_found(statement) if statement else findings())
+            self.inner.push(_found(statement) if statement else need_wordings())
         result = self.interview.handle_turn(self.project_id, self.person_id, text)
         assert self.interview.wait(self.project_id, result.turn_id, timeout=60)
         return result

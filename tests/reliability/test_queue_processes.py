@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.interview.service import Interview
+from assistant.interview.testing import FindingsReader
 from assistant.interview.worker import QueuePolicy
 from assistant.schemas import ExtractionStatus, Objective, Requirement, Speaker
 from assistant.store import Store
@@ -53,7 +54,7 @@ def test_two_apps_and_a_worker_extract_every_answer_once_in_turn_order(any_store
     for number in range(PROJECTS):
         project = any_store.create_project(f"Projet {number}")
         person = any_store.add_stakeholder(project.id, "Alice")
-        Interview(any_store, EchoModel("setup")).start(project.id)
+        Interview(any_store, EchoModel("setup"), reader=FindingsReader()).start(project.id)
         pairs.append(f"{project.id}:{person.id}")
     worker = _spawn("work", any_store.url, "w", "120")
     apps = [_spawn("answer", any_store.url, tag, str(ANSWERS_PER_APP), *pairs) for tag in ("a1", "a2")]
@@ -95,7 +96,7 @@ def test_a_frozen_workers_answer_goes_to_another_and_its_late_commit_is_refused(
     )
     any_store.enqueue_extraction(project.id, turn.id)
     frozen = _spawn("work", any_store.url, "frozen", "60", env={"QUEUE_APP_DELAY_S": "1.5"})
-    taker = Interview(any_store, EchoModel("taker"), policy=POLICY)
+    taker = Interview(any_store, EchoModel("taker"), policy=POLICY, reader=FindingsReader())
     try:
         deadline = time.monotonic() + 60
         while any_store.extraction_state(project.id, turn.id).status is not ExtractionStatus.RUNNING:  # type: ignore[union-attr]
@@ -127,14 +128,11 @@ def test_cahier_worker_extracts_what_the_app_queued_through_a_real_http_model(tm
     person = store.add_stakeholder(project.id, "Alice")
     app = Interview(store, EchoModel("unused"), policy=QueuePolicy(workers=0))
     app.start(project.id)
-    result = app.handle_turn(project.id, person.id, "Il faut absolument relancer les devis après quinze jours.")
-    assert app.extraction_status(project.id, result.turn_id) is ExtractionStatus.QUEUED
-    found = (
-        '{"language": "fr", "requirements": [{"statement": "Le CRM doit relancer les devis après quinze jours", '
-        '"kind": "functional", "category": null, "moscow": "must", "horizon": null, "section": "functional", '
-        '"provenance": "stated"}], "objectives": [], "constraints": [], "use_cases": [], '
-        '"answered_question": true, "follow_up_question": null}'
+    result = app.handle_turn(
+        project.id, person.id, "Il faut absolument que le CRM relance les devis après quinze jours."
     )
+    assert app.extraction_status(project.id, result.turn_id) is ExtractionStatus.QUEUED
+    found = '{"needs": [{"clause": 1, "statements": ["Le CRM doit relancer les devis après quinze jours."]}]}'
     with FakeOpenAIServer() as server:
         server.push(completion(found))
         env = {
@@ -157,5 +155,6 @@ def test_cahier_worker_extracts_what_the_app_queued_through_a_real_http_model(tm
                 worker.kill()
                 worker.wait()
     assert app.extraction_status(project.id, result.turn_id) is ExtractionStatus.DONE
-    assert [r.moscow for r in store.list_objects(project.id, Requirement)] == ["must"]
+    [requirement] = store.list_objects(project.id, Requirement)
+    assert (requirement.statement, requirement.moscow) == ("Le CRM doit relancer les devis après quinze jours.", "must")
     store.close()

@@ -30,11 +30,13 @@ from assistant.draft import workflow
 from assistant.errors import ModelError
 from assistant.export import FORMATS, file_bytes, render_export
 from assistant.interview.service import Interview
+from assistant.interview.testing import FindingsReader
+from assistant.interview.testing import turn_findings as findings
 from assistant.interview.worker import QueuePolicy
 from assistant.models.factory import chat_model_from_settings
 from assistant.models.port import Message, ModelAuthError
 from assistant.models.recorded import RecordingChatModel
-from assistant.models.testing import turn_findings as findings
+from assistant.models.testing import need_wordings
 from assistant.schemas import Requirement, Speaker, TurnFindings
 from assistant.store import Store
 from tests.contract.fake_openai import FakeOpenAIServer, completion, error, error_echoing_key, streamed
@@ -183,6 +185,11 @@ def _extraction(*requirements: str) -> Any:
     return completion(json.dumps(findings(requirements=[(text, "must") for text in requirements])))
 
 
+def _wording(clause: int, statement: str) -> Any:
+    """What the production reader's wording call gets back from the server for one need clause."""
+    return completion(json.dumps(need_wordings((clause, statement))))
+
+
 def _failure(exc: BaseException) -> str:
     """An exception as a log or a crash report would show it: message, type and every chained cause."""
     return "".join(traceback.format_exception(exc))
@@ -199,7 +206,9 @@ def test_an_interview_with_failures_usage_and_every_export_leaves_the_key_nowher
     store = Store.from_settings(settings)
     cassette = tmp_path / "cassettes" / "interview.yaml"
     model = RecordingChatModel(chat_model_from_settings(settings), cassette, secrets=[SENTINEL])
-    interview = Interview(store, model, policy=QueuePolicy(attempts=1))  # every failure final: calls are counted
+    interview = Interview(
+        store, model, policy=QueuePolicy(attempts=1), reader=FindingsReader()
+    )  # every failure final: calls are counted
     project = store.create_project("CRM Acme", company="Acme")
     person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
     interview.start(project.id)
@@ -288,7 +297,7 @@ def test_cli_commands_with_the_key_in_the_environment_print_and_write_no_key(
 
     project_id = cahier("projects", "create", "CRM Acme", "--company", "Acme").split("Created project ")[1].split()[0]
     cahier("projects", "list")
-    server.push(_extraction("Les commerciaux doivent saisir un compte rendu de visite sur mobile"))
+    server.push(_wording(2, "Le CRM doit permettre aux commerciaux de saisir un compte rendu de visite sur mobile."))
     assert "valid" in cahier("model", "check")
     server.push(error_echoing_key(400))
     assert "[redacted]" in cahier("model", "check", code=1)
@@ -297,10 +306,13 @@ def test_cli_commands_with_the_key_in_the_environment_print_and_write_no_key(
 
     store = Store(f"sqlite:///{data / 'cahier.db'}")
     person = store.add_stakeholder(project_id, "Alice", "Directrice commerciale")
-    for text in ("Nous avons 40 commerciaux itinérants.", "Les devis doivent partir le jour même."):
+    for text in (
+        "Il faut que le CRM suive les visites de nos 40 commerciaux itinérants.",
+        "Il faut que le CRM envoie les devis le jour même.",
+    ):
         store.append_turn(project_id, Speaker.STAKEHOLDER, text, "fr", stakeholder_id=person.id)
     store.close()
-    server.push(_extraction("Le CRM doit suivre les visites"), error_echoing_key(400))
+    server.push(_wording(1, "Le CRM doit suivre les visites des commerciaux itinérants."), error_echoing_key(400))
     assert "[redacted]" in cahier("reextract", project_id, "--all")
     cahier("draft", project_id)
     written = tmp_path / "exports"
@@ -345,7 +357,7 @@ def test_the_settings_page_never_shows_the_key(tmp_path: Path, server: FakeOpenA
     settings = _settings(tmp_path, server).model_copy(update={"max_retries": 0})
     store = Store.from_settings(settings)
     model = chat_model_from_settings(settings)
-    app = App(Services(settings, store, model, Interview(store, model)), model)  # type: ignore[arg-type]
+    app = App(Services(settings, store, model, Interview(store, model, reader=FindingsReader())), model)  # type: ignore[arg-type]
     project = store.create_project("CRM Acme", company="Acme")
     person = store.add_stakeholder(project.id, "Alice", "Directrice commerciale")
     at = app.open(project=project.id, who=person.id)

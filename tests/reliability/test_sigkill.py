@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from assistant.interview.service import Interview
+from assistant.interview.testing import FindingsReader
+from assistant.interview.testing import turn_findings as findings
 from assistant.models.testing import ScriptedChatModel
-from assistant.models.testing import turn_findings as findings
 from assistant.schemas import ExtractionStatus, Requirement, Speaker
 from assistant.store import Store
 from tests.reliability.blocked_turn import LEASE_S
@@ -86,7 +87,7 @@ def test_sigkill_during_extraction_keeps_the_answer_and_the_restarted_app_extrac
         assert store.list_objects(project.id, Requirement) == []
 
         model = ScriptedChatModel([findings(requirements=((STATEMENT, "must"),))])
-        restarted = Interview(store, model)
+        restarted = Interview(store, model, reader=FindingsReader())
         restarted.start_workers()  # what the app does when it starts
         assert restarted.wait(project.id, turn_id, timeout=LEASE_S + 30)
         restarted.close()

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from assistant.interview.service import Interview
+from assistant.interview.testing import FindingsReader
+from assistant.interview.testing import turn_findings as findings
 from assistant.models.testing import ScriptedChatModel
-from assistant.models.testing import turn_findings as findings
 from assistant.schemas import Conflict, Constraint, Objective, Requirement, UseCase
 from assistant.store import Store
 
@@ -64,7 +65,7 @@ def _state(store: Store, project_id: str) -> dict[str, tuple[Any, int]]:
 def interview(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'cahier.db'}")
     model = ScriptedChatModel()
-    interview = Interview(store, model, clock=lambda: datetime(2026, 11, 30, 9, tzinfo=UTC))
+    interview = Interview(store, model, clock=lambda: datetime(2026, 11, 30, 9, tzinfo=UTC), reader=FindingsReader())
     yield interview, store, model
     interview.close()
     store.close()
