@@ -113,7 +113,7 @@ def _answer(page, text: str) -> None:  # noqa: ANN001 - playwright's Page
     box = page.get_by_placeholder("Votre réponse…")
     box.fill(text)
     box.press("Enter")
-    page.get_by_text(text).wait_for(timeout=WAIT_MS)
+    page.get_by_text(text, exact=True).wait_for(timeout=WAIT_MS)
 
 
 def test_an_interview_in_a_real_browser_survives_a_reload(app_url: str, browser) -> None:  # noqa: ANN001
@@ -135,18 +135,20 @@ def test_an_interview_in_a_real_browser_survives_a_reload(app_url: str, browser)
 
     first = "Nous vendons des machines agricoles à 300 concessionnaires en France."
     _answer(page, first)
-    # The scripted model finds nothing: the "analysing" state must give way to the result by itself.
-    page.get_by_text("Rien de nouveau").first.wait_for(timeout=WAIT_MS)
+    # What the company does is a fact, read without any model call: the "analysing" state must give way to it
+    # by itself.
+    page.get_by_text("Ce que j'ai compris").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("FCT-001").wait_for(timeout=WAIT_MS)
     second = "Environ 120 salariés, un siège à Lyon et deux entrepôts."
     _answer(page, second)
-    page.get_by_text("Rien de nouveau").nth(1).wait_for(timeout=WAIT_MS)
+    page.get_by_text("Ce que j'ai compris").nth(1).wait_for(timeout=WAIT_MS)
     assert "who=" in page.url
 
     page.reload()
-    page.get_by_text(second).wait_for(timeout=WAIT_MS)
-    assert page.get_by_text(first).is_visible()
+    page.get_by_text(second, exact=True).wait_for(timeout=WAIT_MS)  # the answer; its fact is quoted below it
+    assert page.get_by_text(first, exact=True).is_visible()
     assert page.get_by_text("Alice Martin").first.is_visible()
-    page.get_by_text("Rien de nouveau").nth(1).wait_for(timeout=WAIT_MS)
+    page.get_by_text("Ce que j'ai compris").nth(1).wait_for(timeout=WAIT_MS)
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "browser-chat.png"))
 
