@@ -619,7 +619,7 @@ class ExtractionModel(BaseModel):
 
 
 class ClauseKind(StrEnum):
-    """What one clause of an answer is, as the reading call labels it."""
+    """What one clause of an answer is, as code labels it (`assistant/interview/labels.py`)."""
 
     NEED = "need"
     OBJECTIVE = "objective"
@@ -630,17 +630,6 @@ class ClauseKind(StrEnum):
     DATA = "data"
     TEAM = "team"
     OTHER = "other"
-
-
-class ClauseLabel(ExtractionModel):
-    clause: int = Field(ge=1, le=60, description="The clause number, as given.")
-    kind: ClauseKind
-
-
-class AnswerReading(ExtractionModel):
-    """One label per numbered clause of the answer, in order."""
-
-    clauses: list[ClauseLabel] = Field(max_length=30)
 
 
 class NeedWording(ExtractionModel):
