@@ -122,6 +122,16 @@ class ConstraintKind(StrEnum):
     SUPPLIER = "supplier"
 
 
+class VendorCoverage(StrEnum):
+    """How a vendor says its product covers a requirement, in the response grid (`export/xlsx.py`)."""
+
+    STANDARD = "standard"
+    CONFIGURATION = "configuration"
+    DEVELOPMENT = "development"
+    THIRD_PARTY = "third_party"
+    NOT_COVERED = "not_covered"
+
+
 class TaxBasis(StrEnum):
     """Whether an amount includes VAT: French budgets are quoted HT (excl.) or TTC (incl.)."""
 
@@ -632,29 +642,34 @@ class ClauseKind(StrEnum):
     OTHER = "other"
 
 
-class NeedWording(ExtractionModel):
-    """A need clause rewritten as requirement sentences (one need per sentence, one to three sentences)."""
+class ClauseNeed(ExtractionModel):
+    """What the model reads in one clause that code labelled a need: whether it asks anything of the CRM, and if
+    so the requirement sentences (one need per sentence).
 
-    clause: int = Field(ge=1, le=60)
-    statements: list[Annotated[str, StringConstraints(min_length=10, max_length=300)]] = Field(
-        min_length=1, max_length=3
-    )
+    `asks` comes first so that the model decides before it writes: asked for sentences only, a small model words
+    a rationale ("Sans ça, on ressaisit tout deux fois") as a requirement too."""
 
-
-class NeedWordings(ExtractionModel):
-    needs: list[NeedWording] = Field(max_length=30)
+    asks: bool
+    statements: list[Annotated[str, StringConstraints(min_length=10, max_length=300)]] = Field(max_length=3)
 
 
-class FoundObjective(ExtractionModel):
+class ObjectiveFields(ExtractionModel):
     """A business goal the CRM must serve, with whatever SMART details were given (null when not given)."""
 
-    clause: int = Field(ge=1, le=60)
     statement: str = Field(min_length=3, max_length=300)
     scope: ObjectiveScope
     metric: str | None = Field(max_length=120, description="What is measured, e.g. conversion rate.")
     baseline: str | None = Field(max_length=60, description="Today's value, as said.")
     target: str | None = Field(max_length=60, description="The value to reach, as said.")
     deadline_text: str | None = Field(max_length=80, description="When, in the stakeholder's words.")
+
+
+class _ClauseNumber(ExtractionModel):
+    clause: int = Field(ge=1, le=60)
+
+
+class FoundObjective(ObjectiveFields, _ClauseNumber):
+    """An objective and the clause it was read in (pydantic lists the fields of the last base first)."""
 
 
 class FoundConstraint(ExtractionModel):
@@ -674,8 +689,14 @@ class FoundUseCase(ExtractionModel):
     steps: list[Annotated[str, StringConstraints(max_length=200)]] = Field(max_length=8)
 
 
-class ObjectiveWordings(ExtractionModel):
-    objectives: list[FoundObjective] = Field(max_length=10)
+class _Goal(ExtractionModel):
+    goal: bool
+
+
+class ClauseObjective(ObjectiveFields, _Goal):
+    """What the model reads in one clause that code labelled an objective: whether it sets a result to reach, then
+    the goal, and its metric, baseline, target and deadline as said (null when not said). `goal` comes first, as
+    `ClauseNeed.asks` does, so that the model decides before it writes."""
 
 
 # -- What the reader hands the merge ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -40,6 +41,13 @@ SLOT_BONUS = 0.05
 NEED_SLOT_BONUS = 0.15
 """The same for the need sections (needs, functional, non-functional), where stakeholders name needs as bare noun
 phrases ("Le suivi des appels d'offres, de la veille jusqu'au résultat") that no cue word marks."""
+
+NEED_MARGIN = 0.06
+"""A clause whose need score comes this close to a fact label's is read as a need: the model then says whether it
+asks anything (and a clause that does not is kept as a fact), while a need filed as a fact would be lost. Not
+when the clause speaks of today ("Aujourd'hui les commerciaux notent tout dans Excel"): read as a request, the
+small model turns today's problem into a need."""
+_MAYBE_NEED = frozenset({ClauseKind.SITUATION, ClauseKind.OTHER, ClauseKind.COMPANY, ClauseKind.TEAM, ClauseKind.DATA})
 
 NEED_SECTIONS = frozenset({SectionId.NEEDS, SectionId.FUNCTIONAL, SectionId.NON_FUNCTIONAL})
 
@@ -79,6 +87,15 @@ _DEADLINE = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class ClauseLabel:
+    kind: ClauseKind
+    """What the clause is read as."""
+    fact: ClauseKind | None = None
+    """For a clause read as a need because its need score came within `NEED_MARGIN` of a fact label: that label,
+    which it keeps if it turns out to ask nothing."""
+
+
 class ExamplesError(CahierError):
     """The example clauses file is missing a label or a language."""
 
@@ -113,7 +130,7 @@ def _examples() -> tuple[list[ClauseKind], np.ndarray]:
 
 def label_clauses(
     clauses: Sequence[Clause], language: Language, today: date, section: SectionId | None = None
-) -> dict[int, ClauseKind]:
+) -> dict[int, ClauseLabel]:
     """The label of each clause, by its number.
 
     Args:
@@ -127,7 +144,7 @@ def label_clauses(
     similarity = embed_texts([c.text for c in clauses]) @ vectors.T
     kinds = list(ClauseKind)
     label_index = np.array([kinds.index(label) for label in labels])
-    result: dict[int, ClauseKind] = {}
+    result: dict[int, ClauseLabel] = {}
     for row, clause in zip(similarity, clauses, strict=True):
         scores = np.zeros(len(kinds))
         for k in range(len(kinds)):
@@ -138,7 +155,12 @@ def label_clauses(
         for kind in expected:
             bonus = NEED_SLOT_BONUS if kind is ClauseKind.NEED and section in NEED_SECTIONS else SLOT_BONUS
             scores[kinds.index(kind)] += bonus
-        result[clause.number] = kinds[int(scores.argmax())]
+        best = kinds[int(scores.argmax())]
+        need = scores[kinds.index(ClauseKind.NEED)]
+        if best in _MAYBE_NEED and need >= scores.max() - NEED_MARGIN and not _TODAY.search(fold(clause.text)):
+            result[clause.number] = ClauseLabel(ClauseKind.NEED, fact=best)
+        else:
+            result[clause.number] = ClauseLabel(best)
     return result
 
 

@@ -1,13 +1,15 @@
-"""Reading one answer with small jobs: code cuts and decides, the model labels and words.
+"""Reading one answer with small jobs: code cuts and decides, the model reads one clause at a time.
 
 The embedded 1.5B model failed at filling one large nested schema per answer (it copied the project state,
-filed today's problems as needs, rated everything `must`). Here code cuts the answer into clauses and labels
-each one (`labels.py`: need, objective, constraint, scenario step, fact about the company / today's situation /
-data / team, or nothing), and the model gets at most two small typed questions (`prompts/word_clauses.yaml`):
+filed today's problems as needs, rated everything `must`), and given several numbered clauses at once it moved
+wordings between clauses and repeated one sentence for all of them. Here code cuts the answer into clauses and
+labels each one (`labels.py`: need, objective, constraint, scenario step, fact about the company / today's
+situation / data / team, or nothing), and the model gets one small typed question per need or objective clause
+(`prompts/word_clauses.yaml`, every call sharing its static part):
 
-1. `needs`, only for the need clauses: one to three "Le CRM doit …" / "The CRM shall …" sentences each, and
-   the quality a non-functional need is about;
-2. `objectives`, only for objective clauses: the goal, metric, baseline, target and deadline as said.
+1. `needs`: does the clause ask anything of the CRM, and if so one or two "Le CRM doit …" / "The CRM shall …"
+   sentences. A clause that asks nothing (a reason, a consequence) is a fact about today;
+2. `objectives`: does it set a result to reach, and if so the goal, metric, baseline, target and deadline as said.
 
 Everything else is code, from the stakeholder's own words: clause boundaries, priority and horizon (cue
 words, including a cue said in a later clause about earlier ones: "… Quatre : … Ces quatre points sont non
@@ -39,6 +41,8 @@ from assistant.models.port import ChatModel, Usage
 from assistant.models.prompts import load_prompt
 from assistant.schemas import (
     ClauseKind,
+    ClauseNeed,
+    ClauseObjective,
     ConstraintKind,
     FoundConstraint,
     FoundFact,
@@ -48,9 +52,7 @@ from assistant.schemas import (
     Horizon,
     Language,
     MoSCoW,
-    NeedWordings,
     NfrCategory,
-    ObjectiveWordings,
     RequirementKind,
     SectionId,
     SlotKey,
@@ -90,7 +92,9 @@ _TOOL_DOES = re.compile(
     r"\b(crm|automatique\w*|tout seul|toute seule|tous seuls|toutes seules|me rappelle|nous rappelle|genere|"
     r"automatic\w*|by itself|on its own|reminds? (me|us)|generates?|the system|the tool)\b"
 )
-"""A scenario step in which the tool does something ("le CRM me rappelle de relancer") is also a need."""
+"""A scenario step in which the tool does something ("le CRM me rappelle de relancer") is also a need; the other
+steps are not read as needs (sent to the model, a step such as "she logs the meeting on her phone" came back as
+a requirement of its own far more often than the gold has one)."""
 _BUDGET_WORDS = re.compile(
     r"\b(budget|enveloppe|cout|couts|coute|tarif|prix|licences?|abonnements?|valide|vote|cost|costs|price|"
     r"approved|signed off)\b"
@@ -120,8 +124,8 @@ class Reading:
     usage: list[Usage] = field(default_factory=list)
 
 
-def numbered(clauses: Sequence[Clause]) -> str:
-    return "\n".join(f"{clause.number}. {' '.join(clause.text.split())}" for clause in clauses)
+def _one_line(clause: Clause) -> str:
+    return " ".join(clause.text.split())
 
 
 def read_answer(turn: Turn, key: SlotKey | None, model: ChatModel) -> Reading:
@@ -138,7 +142,8 @@ def read_answer(turn: Turn, key: SlotKey | None, model: ChatModel) -> Reading:
     found = reading.findings
     found.unknowns = [c.text for c in clauses if says_dont_know(c.text)]
 
-    kinds = label_clauses(clauses, language, turn.created_at.date(), key.section if key else None)
+    labels = label_clauses(clauses, language, turn.created_at.date(), key.section if key else None)
+    kinds = {number: label.kind for number, label in labels.items()}
     found.answered_question = any(kind is not ClauseKind.OTHER for kind in kinds.values())
 
     for clause in clauses:
@@ -174,61 +179,60 @@ def read_answer(turn: Turn, key: SlotKey | None, model: ChatModel) -> Reading:
             FoundUseCase.model_construct(title=_title(steps[0]), actor="", steps=[s[:200] for s in steps[:8]])
         )
 
+    prompt = load_prompt("word_clauses")
     if need_clauses:
         priorities = _priorities(clauses, kinds, {c.number for c in need_clauses}, key)
-        messages = load_prompt("word_clauses").render(language.value, task="needs", clauses=numbered(need_clauses))
-        worded = model.extract(messages, NeedWordings)
-        reading.usage.append(worded.usage)
-        found.requirements.extend(_needs(worded.value, clauses, need_clauses, priorities, key, language))
+        for clause in need_clauses:
+            read = model.extract(prompt.render(language.value, task="needs", clause=_one_line(clause)), ClauseNeed)
+            reading.usage.append(read.usage)
+            before = next((c for c in clauses if c.number == clause.number - 1), None)
+            needs = _needs(read.value, clause, before, priorities[clause.number], key, language)
+            found.requirements.extend(needs)
+            if not needs and kinds[clause.number] is ClauseKind.NEED:
+                # The clause asks nothing: a reason or a consequence told among the needs ("Sans ça, on ressaisit
+                # tout deux fois") describes today, unless the clause came close to another fact label.
+                section = FACT_SECTIONS.get(labels[clause.number].fact or ClauseKind.SITUATION, SectionId.DIAGNOSIS)
+                found.facts.append(FoundFact(section=section, text=clause.text))
 
-    objective_clauses = [c for c in clauses if kinds[c.number] is ClauseKind.OBJECTIVE]
-    if objective_clauses:
-        messages = load_prompt("word_clauses").render(
-            language.value, task="objectives", clauses=numbered(objective_clauses)
+    for clause in (c for c in clauses if kinds[c.number] is ClauseKind.OBJECTIVE):
+        read_goal = model.extract(
+            prompt.render(language.value, task="objectives", clause=_one_line(clause)), ClauseObjective
         )
-        worded_objectives = model.extract(messages, ObjectiveWordings)
-        reading.usage.append(worded_objectives.usage)
-        by_number = {c.number: c for c in objective_clauses}
-        found.objectives.extend(
-            _grounded_objective(objective, by_number[objective.clause].text)
-            for objective in worded_objectives.value.objectives
-            if objective.clause in by_number
-        )
+        reading.usage.append(read_goal.usage)
+        if read_goal.value.goal:
+            objective = FoundObjective(clause=clause.number, **read_goal.value.model_dump(exclude={"goal"}))
+            found.objectives.append(_grounded_objective(objective, clause.text))
+        else:
+            # A figure of today told among the goals ("on en gagne à peu près un sur cinq"): the situation.
+            found.facts.append(FoundFact(section=SectionId.DIAGNOSIS, text=clause.text))
     return reading
 
 
 def _needs(
-    worded: NeedWordings,
-    clauses: Sequence[Clause],
-    need_clauses: Sequence[Clause],
-    priorities: dict[int, tuple[MoSCoW, bool, Horizon | None]],
+    read: ClauseNeed,
+    clause: Clause,
+    before: Clause | None,
+    priority: tuple[MoSCoW, bool, Horizon | None],
     key: SlotKey | None,
     language: Language,
 ) -> list[FoundNeed]:
-    """The needs of an answer from the model's wordings, each checked against its clause.
+    """The needs of one clause from the model's reading, each wording checked against the clause.
 
-    A wording about something else than the CRM, about something else than its clause, that adds a negation or
-    drops most of the clause is not used; a clause left with no usable wording (or that the model left out)
-    keeps the stakeholder's own words.
+    A wording about something else than the CRM, about something else than its clause (or the clause before it,
+    which a pronoun may point to), that adds a negation or that drops most of the clause is not used; when the
+    model read a request, the stakeholder's own words are kept instead. A clause it read as asking nothing gives
+    no need.
     """
-    by_number = {c.number: c for c in need_clauses}
-    found: list[FoundNeed] = []
-    worded_numbers: set[int] = set()
-    for wording in worded.needs:
-        clause = by_number.get(wording.clause)
-        if clause is None:
-            continue
-        worded_numbers.add(clause.number)
-        context = " ".join(c.text for c in clauses if clause.number - 1 <= c.number <= clause.number)
-        sentences = [_requirement_sentence(s, language) for s in wording.statements if not _other_subject(s, language)]
-        grounded = [s for s in sentences if _grounded(s, context, language)]
-        if _coverage(grounded, clause.text) < MIN_COVERAGE:
-            grounded = [_plain_wording(clause.text, language)]
-        found.extend(_need(sentence, clause, priorities[clause.number], key) for sentence in grounded)
-    for clause in need_clauses:
-        if clause.number not in worded_numbers:
-            found.append(_need(_plain_wording(clause.text, language), clause, priorities[clause.number], key))
-    return found
+    context = clause.text if before is None else f"{before.text} {clause.text}"
+    sentences = [
+        _requirement_sentence(s, language)
+        for s in (read.statements if read.asks else [])
+        if not _other_subject(s, language)
+    ]
+    grounded = [s for s in sentences if _grounded(s, context, language)]
+    if not grounded or _coverage(grounded, clause.text) < MIN_COVERAGE:
+        grounded = [_plain_wording(clause.text, language)] if read.asks else []
+    return [_need(sentence, clause, priority, key) for sentence in grounded]
 
 
 def _priorities(

@@ -32,6 +32,7 @@ from assistant.models.port import (
     Usage,
     validation_messages,
 )
+from assistant.schemas import ClauseNeed, ClauseObjective
 
 
 @dataclass
@@ -93,24 +94,25 @@ class ScriptedChatModel(ChatModel):
         return Extraction(value=value, usage=Usage(model=self.name), raw=json.dumps(payload, default=str))
 
 
-def need_wordings(*needs: tuple[int, str | Sequence[str]]) -> dict:
-    """A `NeedWordings` answer to queue on `ScriptedChatModel`: (clause number, statement or statements) each."""
-    return {
-        "needs": [
-            {"clause": number, "statements": [statements] if isinstance(statements, str) else list(statements)}
-            for number, statements in needs
-        ]
-    }
+def clause_need(*statements: str) -> dict:
+    """A `ClauseNeed` answer to queue on `ScriptedChatModel`: the clause asks these requirement sentences, or
+    nothing when none is given."""
+    return {"asks": bool(statements), "statements": list(statements)}
 
 
-def objective_wordings(*objectives: dict[str, Any]) -> dict:
-    """An `ObjectiveWordings` answer: each dict gives `clause` and `statement`, the other fields default to null."""
+def clause_objective(statement: str | None = None, **fields: str | None) -> dict:
+    """A `ClauseObjective` answer: the goal `statement` (none: the clause sets no goal); the other fields default
+    to null."""
     defaults = {"scope": "commercial", "metric": None, "baseline": None, "target": None, "deadline_text": None}
-    return {"objectives": [defaults | objective for objective in objectives]}
+    return {"goal": statement is not None, "statement": statement or "Rien.", **defaults, **fields}
 
 
 def empty_answer(schema: type[BaseModel]) -> dict:
-    """The answer that finds nothing, for any of the wording schemas (each is one list)."""
+    """The answer that finds nothing, for either reading schema (any other: each list field empty)."""
+    if schema is ClauseObjective:
+        return clause_objective()
+    if schema is ClauseNeed:
+        return clause_need()
     return {name: [] for name in schema.model_fields}
 
 
@@ -138,21 +140,18 @@ class Fault(StrEnum):
 ABSURD_FAULTS = (Fault.TOO_MANY_REQUIREMENTS, Fault.HUGE_STATEMENT, Fault.UNKNOWN_ENUMS)
 """Faults whose answer is well-formed JSON that only the schema's validation can refuse."""
 
-INVALID_JSON_TEXT = '{"needs": [{"clause": 1, "statements": ["Le CRM doit'
-TRUNCATED_TEXT = '{"needs": [{"clause": 1, "statements": ["Le CRM doit permettre aux commerciaux de saisir un compte re'
+INVALID_JSON_TEXT = '{"asks": true, "statements": ["Le CRM doit'
+TRUNCATED_TEXT = '{"asks": true, "statements": ["Le CRM doit permettre aux commerciaux de saisir un compte re'
 
 
 def absurd_answer(fault: Fault) -> str:
-    """The raw JSON text a misbehaving model sends for one of `ABSURD_FAULTS`, shaped like `NeedWordings`."""
-    need = need_wordings((1, "Le CRM doit importer les contacts."))["needs"][0]
+    """The raw JSON text a misbehaving model sends for one of `ABSURD_FAULTS`, shaped like `ClauseNeed`."""
     if fault is Fault.TOO_MANY_REQUIREMENTS:
-        payload = {
-            "needs": [{**need, "clause": 1 + n % 60, "statements": [f"Exigence numéro {n}"]} for n in range(10_000)]
-        }
+        payload: dict[str, Any] = clause_need(*(f"Exigence numéro {n}" for n in range(10_000)))
     elif fault is Fault.HUGE_STATEMENT:
-        payload = {"needs": [{**need, "statements": ["Le CRM doit " + "x" * 1_000_000]}]}
+        payload = clause_need("Le CRM doit " + "x" * 1_000_000)
     elif fault is Fault.UNKNOWN_ENUMS:
-        payload = {"needs": [{**need, "clause": "la première"}, {**need, "clause": 1, "kind": "critical"}]}
+        payload = {"asks": "la première", "statements": ["Le CRM doit importer les contacts."], "kind": "critical"}
     else:
         raise ValueError(f"{fault!r} is not a fault with valid JSON")
     return json.dumps(payload, ensure_ascii=False)

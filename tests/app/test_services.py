@@ -12,7 +12,7 @@ from assistant.errors import ConfigError, ModelError
 from assistant.models.factory import LazyChatModel, ModelWarmup
 from assistant.models.port import Message
 from assistant.models.testing import EmptyFindingsModel
-from assistant.schemas import NeedWordings, ObjectiveWordings
+from assistant.schemas import ClauseNeed, ClauseObjective
 from assistant.ui import display
 from assistant.ui.services import build_services
 
@@ -56,9 +56,9 @@ def test_the_fake_model_switch_answers_empty_findings_forever(tmp_path: Path, mo
     services = build_services(Settings(data_dir=tmp_path))
     try:
         assert isinstance(services.model, EmptyFindingsModel)
-        for schema in (NeedWordings, ObjectiveWordings, NeedWordings):
+        for schema in (ClauseNeed, ClauseObjective, ClauseNeed):
             found = services.model.extract([Message("user", "x")], schema).value
-            assert found.model_dump() in ({"needs": []}, {"objectives": []})
+            assert not (found.asks if isinstance(found, ClauseNeed) else found.goal)
         assert services.model_status().provider == "scripted"
     finally:
         services.store.close()
@@ -81,8 +81,8 @@ def test_a_failed_model_build_is_a_model_error_and_is_retried():
     release.set()
     model = LazyChatModel(warmup)
     with pytest.raises(ModelError, match="OPENAI_API_KEY"):
-        model.extract([Message("user", "x")], NeedWordings)
-    assert model.extract([Message("user", "x")], NeedWordings).value.needs == []
+        model.extract([Message("user", "x")], ClauseNeed)
+    assert model.extract([Message("user", "x")], ClauseNeed).value.statements == []
     assert warmup.state == "ready" and len(attempts) == 2
 
 

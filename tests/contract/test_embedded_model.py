@@ -18,7 +18,7 @@ from assistant.models.embedded import DEFAULT_SPEC, shared_server
 from assistant.models.factory import chat_model_from_settings
 from assistant.models.openai import OpenAIChatModel
 from assistant.models.port import Message, ModelAuthError
-from assistant.schemas import Language, NeedWordings, SectionId, SlotKey, Speaker, Turn
+from assistant.schemas import ClauseNeed, Language, SectionId, SlotKey, Speaker, Turn
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_the_server_refuses_requests_without_its_key(settings, model):
     server = shared_server(settings.model_cache)
     intruder = OpenAIChatModel(model="x", base_url=server.base_url, api_key="wrong-key", max_retries=0, timeout_s=30)
     with pytest.raises(ModelAuthError):
-        intruder.extract([Message("user", "hi")], NeedWordings)
+        intruder.extract([Message("user", "hi")], ClauseNeed)
 
 
 def _post(url: str, key: str, prompt: str, max_tokens: int, timeout: float) -> float:

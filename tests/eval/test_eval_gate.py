@@ -69,9 +69,9 @@ def test_every_recorded_call_is_replayed_with_its_outcome(replayed):
 
 
 def test_the_gate_fails_when_the_model_stops_wording_needs(replayed, tmp_path):
-    """Every recorded wording of needs emptied, as a model that answers with valid but empty JSON would: the
-    replay still fits the recordings (no request depends on an answer), the reader falls back to the
-    stakeholders' words, and the gate reports the requirement F1 drop."""
+    """Every recorded reading of a need clause turned into "asks nothing", as a model that answers with valid but
+    empty JSON would: the replay still fits the recordings (no request depends on an answer), the clauses become
+    facts, and the gate reports the requirement F1 drop."""
     name, scores = replayed
     degraded_paths = []
     for source in _recorded(name):
@@ -79,8 +79,8 @@ def test_the_gate_fails_when_the_model_stops_wording_needs(replayed, tmp_path):
         shutil.copy(source, copy)
         cassette = yaml.safe_load(recording_path(source).read_text(encoding="utf-8"))
         for call in cassette["calls"]:
-            if isinstance(call.get("value"), dict) and "needs" in call["value"]:
-                call["value"]["needs"] = []
+            if call.get("schema") == "ClauseNeed":
+                call["value"] = {"asks": False, "statements": []}
         recording_path(copy).parent.mkdir(exist_ok=True)
         recording_path(copy).write_text(yaml.safe_dump(cassette, allow_unicode=True), encoding="utf-8")
         degraded_paths.append(copy)

@@ -30,7 +30,7 @@ from assistant.i18n.catalog import catalog
 from assistant.interview.reading import read_answer
 from assistant.interview.service import Interview
 from assistant.interview.testing import FindingsReader, turn_findings
-from assistant.models.testing import ScriptedChatModel, need_wordings
+from assistant.models.testing import ScriptedChatModel, clause_need
 from assistant.schemas import Constraint, ExtractionStatus, Language, MoSCoW, Requirement, SectionId, Speaker
 from assistant.store import Store
 from assistant.ui import display
@@ -273,13 +273,10 @@ def test_a_formula_in_a_statement_is_neutralised_in_the_jira_csv(store: Store, c
 
 # -- prompt injection ------------------------------------------------------------------------------------
 
-OBEDIENT = need_wordings(
-    *(
-        (n, ["Le CRM doit classer toutes les exigences en indispensable.", "Le CRM doit ajouter 50 exigences."])
-        for n in (1, 2)
-    )
+OBEDIENT = clause_need(
+    "Le CRM doit classer toutes les exigences en indispensable.", "Le CRM doit ajouter 50 exigences."
 )
-"""What a model that obeyed the injected order would word."""
+"""What a model that obeyed the injected order would word, for each clause it reads."""
 
 
 @pytest.mark.parametrize("case", _cases("injections"))
@@ -292,7 +289,7 @@ def test_an_answer_giving_orders_is_data_and_changes_nothing(interview, case: di
     service.extractor.read = read_answer
     text = _text(case)
     before = snapshot(store, project_id)
-    model.push(OBEDIENT)
+    model.push(*[OBEDIENT] * 30)  # one per clause read, at most `MAX_CLAUSES`
     calls = len(model.calls)
     result = service.handle_turn(project_id, person_id, text)
     assert service.wait(project_id, result.turn_id, timeout=60)

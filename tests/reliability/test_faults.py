@@ -20,7 +20,7 @@ from assistant.config import Settings
 from assistant.i18n.catalog import catalog
 from assistant.interview.service import Interview
 from assistant.interview.worker import QueuePolicy, is_transient
-from assistant.models.testing import Fault, FaultInjectingChatModel, ScriptedChatModel, need_wordings
+from assistant.models.testing import Fault, FaultInjectingChatModel, ScriptedChatModel, clause_need
 from assistant.schemas import ExtractionStatus, Language, Requirement, Speaker
 from assistant.store import Store
 from assistant.ui.chat import FAILURE_REASONS, failure_reason
@@ -50,7 +50,7 @@ ERROR_DETAILS = {
     Fault.SERVER_ERROR: "(500)",
     Fault.INVALID_JSON: "not valid JSON",
     Fault.TRUNCATED: "cut off at the token limit",
-    Fault.TOO_MANY_REQUIREMENTS: "at most 30 items",
+    Fault.TOO_MANY_REQUIREMENTS: "at most 3 items",
     Fault.HUGE_STATEMENT: "at most 300 characters",
     Fault.UNKNOWN_ENUMS: "Input should be",
 }
@@ -79,7 +79,7 @@ LAST_ANSWER = (
 
 
 def _found(statement: str) -> dict:
-    return need_wordings((1, statement))
+    return clause_need(statement)
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Setup:
     def answer(self, text: str, statement: str | None, *, faulted: bool):
         """Send one answer (queuing its extraction's result unless the call is faulted) and wait for it."""
         if not faulted:
-            self.inner.push(_found(statement) if statement else need_wordings())
+            self.inner.push(_found(statement) if statement else clause_need())
         result = self.interview.handle_turn(self.project_id, self.person_id, text)
         assert self.interview.wait(self.project_id, result.turn_id, timeout=60)
         return result

@@ -132,7 +132,7 @@ def test_cahier_worker_extracts_what_the_app_queued_through_a_real_http_model(tm
         project.id, person.id, "Il faut absolument que le CRM relance les devis après quinze jours."
     )
     assert app.extraction_status(project.id, result.turn_id) is ExtractionStatus.QUEUED
-    found = '{"needs": [{"clause": 1, "statements": ["Le CRM doit relancer les devis après quinze jours."]}]}'
+    found = '{"asks": true, "statements": ["Le CRM doit relancer les devis après quinze jours."]}'
     with FakeOpenAIServer() as server:
         server.push(completion(found))
         env = {

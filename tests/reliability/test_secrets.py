@@ -36,7 +36,7 @@ from assistant.interview.worker import QueuePolicy
 from assistant.models.factory import chat_model_from_settings
 from assistant.models.port import Message, ModelAuthError
 from assistant.models.recorded import RecordingChatModel
-from assistant.models.testing import need_wordings
+from assistant.models.testing import clause_need
 from assistant.schemas import Requirement, Speaker, TurnFindings
 from assistant.store import Store
 from tests.contract.fake_openai import FakeOpenAIServer, completion, error, error_echoing_key, streamed
@@ -185,9 +185,9 @@ def _extraction(*requirements: str) -> Any:
     return completion(json.dumps(findings(requirements=[(text, "must") for text in requirements])))
 
 
-def _wording(clause: int, statement: str) -> Any:
+def _wording(statement: str) -> Any:
     """What the production reader's wording call gets back from the server for one need clause."""
-    return completion(json.dumps(need_wordings((clause, statement))))
+    return completion(json.dumps(clause_need(statement)))
 
 
 def _failure(exc: BaseException) -> str:
@@ -297,7 +297,7 @@ def test_cli_commands_with_the_key_in_the_environment_print_and_write_no_key(
 
     project_id = cahier("projects", "create", "CRM Acme", "--company", "Acme").split("Created project ")[1].split()[0]
     cahier("projects", "list")
-    server.push(_wording(2, "Le CRM doit permettre aux commerciaux de saisir un compte rendu de visite sur mobile."))
+    server.push(_wording("Le CRM doit permettre aux commerciaux de saisir un compte rendu de visite sur mobile."))
     assert "valid" in cahier("model", "check")
     server.push(error_echoing_key(400))
     assert "[redacted]" in cahier("model", "check", code=1)
@@ -312,7 +312,7 @@ def test_cli_commands_with_the_key_in_the_environment_print_and_write_no_key(
     ):
         store.append_turn(project_id, Speaker.STAKEHOLDER, text, "fr", stakeholder_id=person.id)
     store.close()
-    server.push(_wording(1, "Le CRM doit suivre les visites des commerciaux itinérants."), error_echoing_key(400))
+    server.push(_wording("Le CRM doit suivre les visites des commerciaux itinérants."), error_echoing_key(400))
     assert "[redacted]" in cahier("reextract", project_id, "--all")
     cahier("draft", project_id)
     written = tmp_path / "exports"

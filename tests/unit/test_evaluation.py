@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,11 +26,10 @@ from assistant.evaluation.scoring import (
     money_agrees,
 )
 from assistant.evaluation.transcripts import load_transcript, recording_path
-from assistant.interview.clauses import split_clauses
-from assistant.interview.labels import label_clauses
+from assistant.interview.reading import read_answer
 from assistant.knowledge.embeddings import requirement_similarity
-from assistant.models.testing import need_wordings, objective_wordings
-from assistant.schemas import ClauseKind, Money, SlotKey
+from assistant.models.testing import ScriptedChatModel, clause_need, clause_objective
+from assistant.schemas import ClauseNeed, Money, SlotKey, Speaker, Turn
 from tests.contract.fake_openai import FakeOpenAIServer, completion
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "eval" / "transcripts"
@@ -256,26 +255,49 @@ def short_transcript(tmp_path):
     return path
 
 
+class _GoldWording(ScriptedChatModel):
+    """Reads like a model that words each need clause as the next gold requirement of its answer (then nothing)
+    and finds no objective, keeping the JSON it answered, in order, for a fake server to send back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gold: list[str] = []
+        self.sent: list[str] = []
+
+    def extract(self, messages, schema):  # noqa: ANN001, ANN201
+        if schema is ClauseNeed:
+            answer = clause_need(self.gold.pop(0)) if self.gold else clause_need()
+        else:
+            answer = clause_objective()
+        self.sent.append(json.dumps(answer))
+        self.push(answer)
+        return super().extract(messages, schema)
+
+
 def _answers_for(transcript) -> list[str]:
-    """One canned model answer per call the reading will make: for an answer's need clauses (found by the same
-    deterministic labelling), its gold requirements, verbatim, one per clause; for objective clauses, none."""
-    answers = []
-    section = None
+    """One canned model answer per call the reading will make, found by running the production reading on each
+    answer: its need clauses get the answer's gold requirements, verbatim, one per clause."""
+    model = _GoldWording()
+    key = None
     for number, turn in enumerate(transcript.turns, start=1):
         if turn.is_question:
-            section = SlotKey.parse(turn.slot).section if turn.slot else None
+            key = SlotKey.parse(turn.slot) if turn.slot else None
             continue
         if turn.action != "answer":
             continue
-        clauses = split_clauses(turn.text)
-        labels = label_clauses(clauses, transcript.language, transcript.interview_date, section)
-        needs = [c.number for c in clauses if labels[c.number] is ClauseKind.NEED]
-        gold = [g["statement"] for g in transcript.gold.requirements if min(g["source_turns"]) == number]
-        if needs:
-            answers.append(json.dumps(need_wordings(*zip(needs, gold, strict=False))))
-        if any(labels[c.number] is ClauseKind.OBJECTIVE for c in clauses):
-            answers.append(json.dumps(objective_wordings()))
-    return answers
+        model.gold = [g["statement"] for g in transcript.gold.requirements if min(g["source_turns"]) == number]
+        when = datetime.combine(transcript.interview_date, time(9), UTC)
+        stored = Turn(
+            id=number,
+            project_id="p",
+            speaker=Speaker.STAKEHOLDER,
+            stakeholder_id="s",
+            text=turn.text,
+            language=transcript.language,
+            created_at=when,
+        )
+        read_answer(stored, key, model)
+    return model.sent
 
 
 def test_a_recorded_live_run_replays_to_the_same_report(short_transcript, tmp_path, monkeypatch):

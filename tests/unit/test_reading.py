@@ -19,7 +19,7 @@ from assistant.interview.cues import (
 from assistant.interview.labels import label_clauses
 from assistant.interview.reading import read_answer
 from assistant.interview.service import Interview
-from assistant.models.testing import ScriptedChatModel, need_wordings, objective_wordings
+from assistant.models.testing import ScriptedChatModel, clause_need, clause_objective
 from assistant.schemas import (
     ClauseKind,
     Conflict,
@@ -133,7 +133,7 @@ def test_clear_clauses_get_their_label_without_a_model():
         "Le budget est de 60 000 € HT pour la première année."
     )
     labels = label_clauses(clauses, Language.FR, date(2026, 11, 30))
-    assert [labels[c.number] for c in clauses] == [
+    assert [labels[c.number].kind for c in clauses] == [
         ClauseKind.COMPANY,
         ClauseKind.SITUATION,
         ClauseKind.NEED,
@@ -151,12 +151,12 @@ ANSWER = (
 
 
 def test_only_need_clauses_are_sent_and_priority_and_horizon_come_from_a_later_clause():
-    model = ScriptedChatModel([need_wordings((2, "Le CRM doit relancer automatiquement les devis sans réponse."))])
+    model = ScriptedChatModel([clause_need("Le CRM doit relancer automatiquement les devis sans réponse.")])
     reading = read_answer(_turn(ANSWER), SlotKey(SectionId.FUNCTIONAL, "core"), model)
     [call] = model.calls
-    assert call.schema == "NeedWordings"
+    assert call.schema == "ClauseNeed"
     sent = call.messages[-1].content
-    assert "2. Il faut que le CRM relance" in sent and "Excel" not in sent  # today's problem is not a need
+    assert "Proposition : Il faut que le CRM relance" in sent and "Excel" not in sent  # today's problem is no need
     [need] = reading.findings.requirements
     assert need.statement == "Le CRM doit relancer automatiquement les devis sans réponse."
     assert (need.moscow, need.moscow_stated, need.horizon) == (MoSCoW.MUST, True, Horizon.SHORT)
@@ -167,19 +167,36 @@ def test_only_need_clauses_are_sent_and_priority_and_horizon_come_from_a_later_c
 
 def test_a_wording_about_something_else_or_that_adds_a_negation_is_replaced_by_the_stakeholders_words():
     model = ScriptedChatModel(
-        [need_wordings((2, ["Le CRM doit gérer les stocks de l'entrepôt.", "Le CRM ne doit pas relancer les devis."]))]
+        [clause_need("Le CRM doit gérer les stocks de l'entrepôt.", "Le CRM ne doit pas relancer les devis.")]
     )
     reading = read_answer(_turn(ANSWER), None, model)
     [need] = reading.findings.requirements
     assert need.statement.startswith("Le CRM doit permettre : il faut que le CRM relance automatiquement les devis")
 
 
-def test_a_need_clause_the_model_left_out_is_kept_in_the_stakeholders_words():
+def test_a_request_the_model_could_not_word_is_kept_in_the_stakeholders_words():
     text = "Il faut un suivi des devis. Il faut aussi l'accès mobile pour les itinérants."
-    model = ScriptedChatModel([need_wordings((1, "Le CRM doit assurer le suivi des devis."))])
+    model = ScriptedChatModel(
+        [clause_need("Le CRM doit assurer le suivi des devis."), clause_need("Le CRM doit gérer les stocks.")]
+    )
     statements = [r.statement for r in read_answer(_turn(text), None, model).findings.requirements]
+    assert [c.messages[-1].content.splitlines()[-1] for c in model.calls] == [
+        "Proposition : Il faut un suivi des devis.",
+        "Proposition : Il faut aussi l'accès mobile pour les itinérants.",
+    ]
     assert statements[0] == "Le CRM doit assurer le suivi des devis."
     assert "l'accès mobile pour les itinérants" in statements[1]
+
+
+def test_a_clause_that_asks_nothing_in_the_models_reading_nor_in_its_words_is_a_fact_about_today():
+    text = "Il faut relancer les devis après dix jours. Le suivi des relances, c'est le nerf de la guerre."
+    model = ScriptedChatModel([clause_need("Le CRM doit relancer les devis après dix jours."), clause_need()])
+    found = read_answer(_turn(text), SlotKey(SectionId.FUNCTIONAL, "core"), model).findings
+    assert len(model.calls) == 2  # both clauses were read as needs by the labels
+    assert [r.statement for r in found.requirements] == ["Le CRM doit relancer les devis après dix jours."]
+    assert [(f.section, f.text) for f in found.facts] == [
+        (SectionId.DIAGNOSIS, "Le suivi des relances, c'est le nerf de la guerre.")
+    ]
 
 
 def test_an_answer_to_the_indispensable_question_is_must_unless_said_otherwise_and_a_rating_clause_is_no_need():
@@ -188,16 +205,14 @@ def test_an_answer_to_the_indispensable_question_is_must_unless_said_otherwise_a
     )
     model = ScriptedChatModel(
         [
-            need_wordings(
-                (1, "Le CRM doit permettre la signature électronique des devis."),
-                (2, "Le CRM doit fonctionner hors ligne."),
-            )
+            clause_need("Le CRM doit permettre la signature électronique des devis."),
+            clause_need("Le CRM doit fonctionner hors ligne."),
         ]
     )
     needs = read_answer(_turn(text), MUST_HAVES, model).findings.requirements
     assert [(n.moscow, n.moscow_stated) for n in needs] == [(MoSCoW.MUST, False), (MoSCoW.COULD, True)]
     assert needs[1].category is NfrCategory.AVAILABILITY and needs[1].kind is RequirementKind.NON_FUNCTIONAL
-    assert "3." not in model.calls[0].messages[-1].content
+    assert len(model.calls) == 2  # the rating clause is not read
 
 
 def test_a_budget_said_as_a_need_is_the_budget_and_no_model_is_asked():
@@ -213,15 +228,12 @@ def test_objectives_keep_only_the_values_their_clause_says():
     text = "Notre objectif est de passer de 18 % à 25 % de devis signés d'ici fin 2027."
     model = ScriptedChatModel(
         [
-            objective_wordings(
-                {
-                    "clause": 1,
-                    "statement": "Augmenter le taux de signature des devis.",
-                    "metric": "taux de signature",
-                    "baseline": "18 %",
-                    "target": "30 %",
-                    "deadline_text": "unknown",
-                }
+            clause_objective(
+                "Augmenter le taux de signature des devis.",
+                metric="taux de signature",
+                baseline="18 %",
+                target="30 %",
+                deadline_text="unknown",
             )
         ]
     )
@@ -231,7 +243,7 @@ def test_objectives_keep_only_the_values_their_clause_says():
 
 def test_an_english_answer_is_worded_in_english():
     text = "We need the CRM to log every call automatically."
-    model = ScriptedChatModel([need_wordings((1, "Log every call automatically."))])
+    model = ScriptedChatModel([clause_need("Log every call automatically.")])
     [need] = read_answer(_turn(text, Language.EN), None, model).findings.requirements
     assert need.statement == "The CRM shall log every call automatically."
     assert "Task: needs" in model.calls[0].messages[-1].content
@@ -261,9 +273,9 @@ def _say(interview, project, person, text, slot="needs.must_haves"):
 
 def test_a_need_said_again_by_someone_else_with_another_horizon_opens_a_conflict_on_the_requirement(setup):
     store, project, alice, bob, model, interview = setup
-    model.push(need_wordings((1, "Le CRM doit importer automatiquement les inscriptions depuis EDOF.")))
+    model.push(clause_need("Le CRM doit importer automatiquement les inscriptions depuis EDOF."))
     first = _say(interview, project, alice, "Il faut importer les inscriptions depuis EDOF dès le lot 1.")
-    model.push(need_wordings((1, "Le CRM doit importer automatiquement les inscriptions depuis EDOF.")))
+    model.push(clause_need("Le CRM doit importer automatiquement les inscriptions depuis EDOF."))
     second = _say(interview, project, bob, "L'import des inscriptions depuis EDOF, je le mets en phase 2.")
     [requirement] = store.list_objects(project.id, Requirement)
     assert requirement.horizon is Horizon.SHORT  # the first position stays until someone settles it
@@ -275,9 +287,9 @@ def test_a_need_said_again_by_someone_else_with_another_horizon_opens_a_conflict
 
 def test_a_correction_of_a_requirement_updates_it_with_history_and_opens_no_conflict(setup):
     store, project, alice, _, model, interview = setup
-    model.push(need_wordings((1, "Le CRM doit envoyer les convocations dix jours avant la session.")))
+    model.push(clause_need("Le CRM doit envoyer les convocations dix jours avant la session."))
     _say(interview, project, alice, "Il faut envoyer les convocations dix jours avant la session.")
-    model.push(need_wordings((1, "Le CRM doit envoyer les convocations sept jours avant la session.")))
+    model.push(clause_need("Le CRM doit envoyer les convocations sept jours avant la session."))
     _say(interview, project, alice, "Je me corrige : il faut envoyer les convocations sept jours avant la session.")
     [requirement] = store.list_objects(project.id, Requirement)
     assert requirement.statement == "Le CRM doit envoyer les convocations sept jours avant la session."
