@@ -1,5 +1,7 @@
 """Draft assembly and export speed on a 300-requirement project: median of 5 runs per format, and file sizes.
 
+The formats include the vendor response grid (XLSX, one row per requirement).
+
 The project is built in a temporary SQLite store: 300 requirements over eight sections (French, with realistic
 statement lengths, some with acceptance criteria), objectives, constraints, use cases, risks, open questions and
 conflicts. Each figure is the median wall time of `--runs` runs of one call, reading from the store each time
@@ -30,6 +32,7 @@ from assistant.export.json import export_project  # noqa: E402
 from assistant.export.markdown import export_markdown  # noqa: E402
 from assistant.export.pdf import export_pdf  # noqa: E402
 from assistant.export.reqif import export_reqif  # noqa: E402
+from assistant.export.xlsx import export_xlsx  # noqa: E402
 from assistant.schemas import (  # noqa: E402
     Conflict,
     ConflictingStatement,
@@ -199,6 +202,7 @@ def main() -> None:
             ("md", lambda: export_markdown(store, pid)),
             ("docx", lambda: export_docx(store, pid)),
             ("pdf", lambda: export_pdf(store, pid)),
+            ("xlsx", lambda: export_xlsx(store, pid)),
             ("reqif", lambda: export_reqif(store, pid)),
             ("csv", lambda: export_csv(store, pid)),
             ("json", lambda: export_project(store, pid)),

@@ -6,8 +6,11 @@ stakeholder text goes through `markup.escape`; the template's own phrases are tr
 
 Where objects land: requirements, open questions and use cases carry or imply their section; constraints go
 where a reader looks for them (`CONSTRAINT_SECTION`); risks go to the methodology; a conflict goes to the
-section of the first object it concerns. Company and context are written as prose (they describe, they do not
-require); the other sections use tables. Each section ends with what it still lacks ("À compléter").
+section of the first object it concerns; a fact (what a stakeholder told about the company, today's situation,
+its data or its team) goes to the section extraction gave it. Company and context are written as prose (they
+describe, they do not require), and so are the facts of every section: each paragraph in the stakeholder's
+own words, followed by who said it and in which turn, so that a reader can check it. The other objects use
+tables. Each section ends with what it still lacks ("À compléter").
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from assistant.schemas import (
     Conflict,
     Constraint,
     ConstraintKind,
+    Fact,
     Horizon,
     MoSCoW,
     Objective,
@@ -69,6 +73,7 @@ class ProjectContent:
     risks: list[Risk] = field(default_factory=list)
     questions: list[OpenQuestion] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
 
     @classmethod
     def load(cls, store: Store, project_id: str) -> ProjectContent:
@@ -83,6 +88,7 @@ class ProjectContent:
             risks=objects.risk,
             questions=objects.openquestion,
             conflicts=objects.conflict,
+            facts=objects.fact,
         )
 
     def section_of(self, object_id: str) -> SectionId | None:
@@ -130,7 +136,9 @@ class _SectionWriter:
             SectionId.USE_CASES: self._use_cases,
             SectionId.METHODOLOGY: self._methodology,
         }
+        told = self.section is not SectionId.COMPANY and self._told()  # the company's follow its introduction
         specific.get(self.section, self._requirement_section)()
+        self.has_core_content |= told
         self._questions()
         self._conflicts()
         intro = self.t.section(self.section).intro
@@ -177,7 +185,9 @@ class _SectionWriter:
         self.blocks.append(self.text.project_intro.format(**self._names()))
         if not project.company:
             self.missing.append(self.text.missing_company_name)
+        told = self._told()
         self._facts()
+        self.has_core_content |= told
         if self.content.stakeholders:
             self._subheading(self.text.stakeholders_title)
             self.blocks.append(
@@ -202,6 +212,34 @@ class _SectionWriter:
             end = sentence[-1] if sentence.endswith(("!", "?", "…")) else "."
             sentences.append(f"{sentence.rstrip('!?…')} ({requirement.id}){end}")
         self.blocks.append(" ".join(sentences))
+
+    def _told(self) -> bool:
+        """Write the section's facts as paragraphs (consecutive facts of one turn make one paragraph, which ends
+        with its speaker and turn: "— Alice Martin, directrice commerciale, T2"); whether there were any."""
+        facts = [fact for fact in self.content.facts if fact.section is self.section]
+        if not facts:
+            return False
+        people = {person.id: person for person in self.content.stakeholders}
+        paragraphs: list[tuple[tuple[tuple[int, ...], tuple[str, ...]], list[str]]] = []
+        for fact in facts:
+            origin = (tuple(sorted(set(fact.source_turn_ids))), tuple(fact.stakeholder_ids))
+            sentence = escape(fact.text).strip()
+            if sentence[-1:] not in (".", "!", "?", "…", ":"):
+                sentence += "."
+            if paragraphs and paragraphs[-1][0] == origin:
+                paragraphs[-1][1].append(sentence)
+            else:
+                paragraphs.append((origin, [sentence]))
+        for (turns, speakers), sentences in paragraphs:
+            who = [
+                ", ".join(filter(None, (escape(people[s].name), escape(people[s].role))))
+                for s in speakers
+                if s in people
+            ]
+            where = ", ".join(self.text.turn.format(turn=turn) for turn in turns)
+            source = ", ".join(filter(None, [self.t.separator.join(who), where]))
+            self.blocks.append(" ".join(sentences) + (f" *— {source}*" if source else ""))
+        return True
 
     # -- objectives --------------------------------------------------------------------------------------
 

@@ -38,12 +38,33 @@ from assistant.schemas import (
     SectionId,
     SectionState,
     TaxBasis,
+    VendorCoverage,
 )
 
 TEMPLATE_DIR = package_path("assistant.draft", "templates")
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, max_length=600)]
+SheetName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=31, pattern=r"^[^\[\]:*?/\\]+$")
+]
+"""What Excel accepts as a sheet name: 31 characters at most, and none of `[ ] : * ? /` or a backslash."""
+ExcelPrompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+"""A data validation message: Excel refuses to open a file whose message is longer."""
+
+GRID_COLUMNS = (
+    "id",
+    "section",
+    "requirement",
+    "type",
+    "priority",
+    "horizon",
+    "acceptance",
+    "coverage",
+    "comment",
+    "cost",
+)
+"""The vendor response grid's columns, in order (`export/xlsx.py`); `grid.columns` names each one."""
 
 
 class DraftTemplateError(CahierError):
@@ -220,6 +241,64 @@ class ContentText(_Strict):
         return value
 
 
+class SummaryText(_Strict):
+    """The executive summary at the top of the document (`draft/summary.py`)."""
+
+    placeholders: ClassVar[dict[str, set[str]]] = {
+        "intro": {"company", "project"},
+        "open_questions": {"count"},
+        "open_conflicts": {"count"},
+        "more": {"count"},
+    }
+
+    title: Label
+    intro: Phrase
+    objectives_title: Label
+    musts_title: Label
+    budget_title: Label
+    budget_unknown: Label
+    dates_title: Label
+    dates_unknown: Label
+    open_title: Label
+    open_questions: Label | PluralLabel
+    open_conflicts: Label | PluralLabel
+    nothing_open: Label
+    none: Label
+    more: Label | PluralLabel
+
+
+class GridText(_Strict):
+    """The vendor response grid: sheet names, column names, the vendor's coverage answers and the guide sheet."""
+
+    placeholders: ClassVar[dict[str, set[str]]] = {"guide_title": {"project"}}
+
+    sheet: SheetName
+    guide_sheet: SheetName
+    columns: list[Label]
+    coverage: dict[VendorCoverage, Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^,\"]{1,40}$")]]
+    """The drop-down's answers: Excel's list separator (a comma) and quotes cannot appear in them."""
+    coverage_prompt: ExcelPrompt
+    coverage_error_title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    coverage_error: ExcelPrompt
+    guide_title: Label
+    guide_intro: Phrase
+    guide_columns: list[Label]
+
+    @field_validator("columns", "guide_columns")
+    @classmethod
+    def _one_per_grid_column(cls, value: list[str]) -> list[str]:
+        if len(value) != len(GRID_COLUMNS):
+            raise ValueError(f"give {len(GRID_COLUMNS)} entries, one per column: {', '.join(GRID_COLUMNS)}")
+        return value
+
+    @field_validator("coverage")
+    @classmethod
+    def _every_coverage(cls, value: dict[VendorCoverage, str]) -> dict[VendorCoverage, str]:
+        if set(value) != set(VendorCoverage):
+            raise ValueError(f"label exactly {[c.value for c in VendorCoverage]}")
+        return value
+
+
 ENUM_LABELS: dict[str, type[StrEnum]] = {
     "moscow": MoSCoW,
     "kind": RequirementKind,
@@ -251,6 +330,8 @@ class DraftTemplate(_Strict):
     """What separates the items of an inline list: " ; " in French, "; " in English."""
     document: DocumentText
     content: ContentText
+    summary: SummaryText
+    grid: GridText
     sections: dict[SectionId, SectionText]
     enums: dict[str, dict[str, Label]]
     smart_fields: dict[str, Label]

@@ -25,7 +25,7 @@ class ExportFormat:
 
     @property
     def binary(self) -> bool:
-        return self.name in ("docx", "pdf")
+        return self.name in ("docx", "pdf", "xlsx")
 
 
 FORMATS: tuple[ExportFormat, ...] = (
@@ -39,6 +39,14 @@ FORMATS: tuple[ExportFormat, ...] = (
     ),
     ExportFormat("pdf", "PDF", "assistant.export.pdf", "export_pdf", "pdf", "application/pdf"),
     ExportFormat("md", "Markdown", "assistant.export.markdown", "export_markdown", "md", "text/markdown"),
+    ExportFormat(
+        "xlsx",
+        "Excel",
+        "assistant.export.xlsx",
+        "export_xlsx",
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
     ExportFormat("csv", "CSV (Jira)", "assistant.export.csv", "export_csv", "csv", "text/csv"),
     ExportFormat("reqif", "ReqIF", "assistant.export.reqif", "export_reqif", "reqif", "application/xml"),
     ExportFormat("json", "JSON", "assistant.export.json", "export_project", "json", "application/json"),
@@ -49,7 +57,7 @@ BY_NAME = {fmt.name: fmt for fmt in FORMATS}
 
 
 def render_export(store: Store, project_id: str, name: str) -> str | bytes:
-    """The project in format `name` (`docx`, `pdf`, `md`, `csv`, `reqif`, `json`)."""
+    """The project in format `name` (`docx`, `pdf`, `md`, `xlsx`, `csv`, `reqif`, `json`)."""
     fmt = BY_NAME[name]
     return getattr(importlib.import_module(fmt.module), fmt.function)(store, project_id)
 

@@ -1,4 +1,5 @@
-"""The whole specification as every export sees it: title page facts, revisions, sections in order, glossary.
+"""The whole specification as every export sees it: title page facts, revisions, the executive summary, sections
+in order, glossary.
 
 Built once from the review state (`draft.review`), so the Markdown, DOCX and PDF exports cannot disagree: each
 draws the same `SpecDocument`. The glossary is computed from the final section texts (reviewers' words
@@ -14,6 +15,8 @@ from datetime import date
 
 from babel.dates import format_date
 
+from assistant.draft.sections import ProjectContent
+from assistant.draft.summary import write_summary
 from assistant.draft.template import DraftTemplate, template_for
 from assistant.draft.workflow import GENERATOR, review
 from assistant.schemas import Project, SectionId, SectionState
@@ -30,7 +33,7 @@ _ROMAN = re.compile(r"^X{0,3}(?:IX|IV|V?I{0,3})$")
 
 @dataclass(frozen=True)
 class DocumentSection:
-    """One numbered part of the document (or an annex, with `section` None)."""
+    """One part of the document: a numbered section, or (with `section` None) the executive summary before them."""
 
     title: str
     body: str
@@ -87,7 +90,8 @@ def build_document(store: Store, project_id: str, *, today: date | None = None) 
     project = store.get_project(project_id)
     template = template_for(project.language)
     views = review(store, project_id)
-    sections = [
+    summary = write_summary(ProjectContent.load(store, project_id), template)
+    sections = [DocumentSection(template.summary.title, summary)] + [
         DocumentSection(template.numbered_title(section), view.text, section, view.state)
         for section, view in views.items()
     ]

@@ -16,6 +16,7 @@ ICONS = {
     "docx": ":material/article:",
     "pdf": ":material/picture_as_pdf:",
     "md": ":material/notes:",
+    "xlsx": ":material/grid_on:",
     "csv": ":material/table_chart:",
     "reqif": ":material/account_tree:",
     "json": ":material/data_object:",

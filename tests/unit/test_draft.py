@@ -29,6 +29,7 @@ from assistant.i18n.formats import format_date_value, format_money
 from assistant.schemas import (
     DatePrecision,
     DateValue,
+    Fact,
     Money,
     MoSCoW,
     OpenQuestion,
@@ -135,6 +136,59 @@ def test_objects_land_in_their_sections(store, fr_project):
     assert "(REQ-001)." in sections[SectionId.COMPANY]  # prose, not a table
 
 
+def test_the_document_opens_with_a_summary_of_goals_musts_budget_dates_and_open_points(store, fr_project):
+    """The summary before part 1 lists the objectives with their targets, only the Must needs that are kept, the
+    budget amounts, the dated milestones and how much is still open, each with the id that leads to its detail."""
+    summary = build_document(store, fr_project, today=TODAY).sections[0]
+    assert (summary.title, summary.section) == ("Synthèse", None)
+    parts = dict(part.split("\n\n", 1) for part in summary.body.split("### ")[1:])
+    assert list(parts) == ["Objectifs", "Besoins indispensables", "Budget", "Dates clés", "Points ouverts"]
+    assert "- **OBJ-001** — Augmenter le taux de transformation des devis (cible : 25 %)" in parts["Objectifs"]
+    musts = [line.split("**")[1] for line in parts["Besoins indispensables"].strip().splitlines()]
+    assert musts == ["REQ-003", "REQ-006", "REQ-009"]  # not the Should, Could, rejected Won't or company facts
+    assert "- **CON-001** — Budget de la première année : 80\u202f000\xa0€ HT" in parts["Budget"]
+    assert parts["Dates clés"].strip() == "- **CON-003** — Mise en production : T2 2027"
+    assert parts["Points ouverts"].strip().splitlines() == [
+        "- 1 question ouverte",
+        "- 1 point à arbitrer entre les parties prenantes",
+    ]
+
+
+def test_an_empty_project_summary_says_what_is_not_known_yet(store):
+    project = store.create_project("Vide", language="en")
+    body = build_document(store, project.id, today=TODAY).sections[0].body
+    assert body.count("*None yet.*") == 2
+    assert "*The budget is not set yet.*" in body and "*No date is set yet.*" in body and "*Nothing is open.*" in body
+
+
+def test_facts_are_prose_that_says_who_told_them(store, fr_project):
+    """What stakeholders told about their data fills that section in their own words: the facts of one turn make
+    one paragraph, followed by its speaker and turn, and the section no longer says it lacks its content. The
+    company's facts follow its introduction."""
+    alice, bruno = store.list_stakeholders(fr_project)
+    told = [
+        (SectionId.DATA, "Nous avons environ 12 000 fiches clients dans l'ERP", 2, alice),
+        (SectionId.DATA, "Les doublons sont nombreux !", 2, alice),
+        (SectionId.DATA, "Les données sont hébergées chez OVH", 3, bruno),
+        (SectionId.COMPANY, "Nous avons deux entrepôts, à Lyon et à Gand.", 1, alice),
+    ]
+    for number, (section, text, turn, person) in enumerate(told, start=1):
+        fact = Fact(
+            id=f"FCT-{number:03d}", section=section, text=text, source_turn_ids=[turn], stakeholder_ids=[person.id]
+        )
+        store.save_object(fr_project, fact, changed_by="test")
+    sections = workflow.assemble(store, fr_project)
+    paragraphs = sections[SectionId.DATA].split("\n\n")
+    assert paragraphs[:2] == [
+        "Nous avons environ 12 000 fiches clients dans l'ERP. Les doublons sont nombreux ! "
+        "*— Alice Martin, Directrice commerciale, T2*",
+        "Les données sont hébergées chez OVH. *— Bruno Leroy, DSI, T3*",
+    ]
+    assert "les données détenues, leurs volumes" not in sections[SectionId.DATA]
+    company = sections[SectionId.COMPANY].split("\n\n")
+    assert company[1] == "Nous avons deux entrepôts, à Lyon et à Gand. *— Alice Martin, Directrice commerciale, T1*"
+
+
 def test_hostile_statement_stays_text_in_markdown(store, fr_project):
     """A statement with `|`, `*`, `<script>`, `&` and a link renders as those characters, even with HTML enabled."""
     functional = workflow.assemble(store, fr_project)[SectionId.FUNCTIONAL]
@@ -206,7 +260,8 @@ def test_edit_then_regenerate_makes_a_proposal_and_keeps_the_edit(store, fr_proj
     assert (
         workflow.regenerate(store, fr_project)[SectionId.FUNCTIONAL] is workflow.Outcome.UNCHANGED
     )  # not proposed twice
-    assert build_document(store, fr_project).sections[5].body == edited  # exports show the reviewed text
+    [functional] = [s for s in build_document(store, fr_project).sections if s.section is SectionId.FUNCTIONAL]
+    assert functional.body == edited  # exports show the reviewed text
 
 
 def test_accept_proposal_hands_the_section_back_to_the_generator(store, fr_project):

@@ -1,8 +1,8 @@
 """Every export format is read back with an independent reader and says what the project says, safely.
 
-Markdown is parsed with markdown-it, DOCX with python-docx, PDF with pypdf, ReqIF with strictdoc's `reqif`
-package (and checked against the ReqIF 1.2 XSD it ships), CSV with the `csv` module, JSON through the store's
-own import.
+Markdown is parsed with markdown-it, DOCX with python-docx, PDF with pypdf, the vendor grid with openpyxl,
+ReqIF with strictdoc's `reqif` package (and checked against the ReqIF 1.2 XSD it ships), CSV with the `csv`
+module, JSON through the store's own import.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 import xmlschema
 from docx.oxml.ns import qn
@@ -28,6 +29,7 @@ from assistant.export.json import export_project, import_project
 from assistant.export.markdown import export_markdown
 from assistant.export.pdf import export_pdf
 from assistant.export.reqif import export_reqif
+from assistant.export.xlsx import COLUMNS, export_xlsx
 from assistant.schemas import Constraint, Requirement, RequirementStatus, SectionId
 from assistant.store import Store
 from tests.unit.sample_projects import (
@@ -97,7 +99,7 @@ def test_docx_uses_heading_styles_toc_field_and_page_numbers(store, fr_project):
     """Parts are "Heading 1" (Word's navigation pane and TOC read them), with a TOC field and a PAGE footer."""
     document = _docx(store, fr_project)
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == [*SECTION_TITLES_FR, "Glossaire"]
+    assert headings == ["Synthèse", *SECTION_TITLES_FR, "Glossaire"]
     assert "OBJ-001 — Augmenter le taux de transformation des devis" in [
         p.text for p in document.paragraphs if p.style.name == "Heading 2"
     ]
@@ -235,6 +237,88 @@ def test_csv_neutralises_formulas(store, fr_project):
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
+# -- Vendor response grid (XLSX) ---------------------------------------------------------------------------------
+
+VENDOR_ANSWERS_FR = ["Standard", "Paramétrage", "Développement spécifique", "Solution tierce", "Non couvert"]
+
+
+def _grid(data: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def test_xlsx_grid_has_one_row_per_requirement_vendors_answer(store, fr_project):
+    """The grid sheet comes first, with the documented columns, one row per kept requirement in document order
+    (the rejected one is left out), the template's labels, and the vendor's columns empty."""
+    workbook = _grid(export_xlsx(store, fr_project))
+    assert workbook.sheetnames == ["Grille de réponse", "Mode d'emploi"]
+    sheet = workbook["Grille de réponse"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == (
+        "ID",
+        "Partie",
+        "Exigence",
+        "Type",
+        "Priorité",
+        "Horizon",
+        "Critères d'acceptation",
+        "Couverture",
+        "Commentaire du fournisseur",
+        "Coût HT",
+    )
+    assert len(rows[0]) == len(COLUMNS)
+    assert [row[0] for row in rows[1:]] == [f"REQ-00{n}" for n in (1, 2, 3, 4, 5, 6, 7, 9)]
+    by_id = {row[0]: row for row in rows[1:]}
+    assert by_id["REQ-003"][1:6] == (
+        "4. Besoins",
+        "Les commerciaux doivent consulter l'historique client depuis leur téléphone.",
+        "Fonctionnelle",
+        "Indispensable (Must)",
+        "Court terme",
+    )
+    assert by_id["REQ-009"][3] == "Protection des données"
+    assert by_id["REQ-006"][6] == "• Un export de 10 000 contacts se termine en moins de 30 s."
+    assert all(row[7:] == (None, None, None) for row in rows[1:])
+
+
+def test_xlsx_grid_is_ready_for_vendors(store, fr_project):
+    """Header and ids stay in view, the coverage column only takes the five agreed answers (with a prompt and an
+    error message), long cells wrap, and the guide sheet explains every column."""
+    workbook = _grid(export_xlsx(store, fr_project))
+    sheet = workbook.worksheets[0]
+    assert sheet.freeze_panes == "B2"
+    assert sheet.auto_filter.ref == "A1:J9"
+    [validation] = sheet.data_validations.dataValidation
+    assert validation.type == "list" and validation.showErrorMessage
+    assert validation.formula1 == '"' + ",".join(VENDOR_ANSWERS_FR) + '"'
+    assert str(validation.sqref) == "H2:H5000"
+    assert validation.prompt and validation.error and validation.errorTitle
+    assert sheet["C2"].alignment.wrap_text
+    guide = list(workbook["Mode d'emploi"].iter_rows(values_only=True))
+    assert guide[0][0].startswith("Grille de réponse — ")
+    described = {row[0]: row[1] for row in guide[4:]}
+    assert list(described) == [cell.value for cell in sheet[1]]
+    assert all(described.values())
+
+
+def test_xlsx_grid_keeps_formulas_as_text(store, fr_project):
+    """A statement that starts with "=" is stored as text: a spreadsheet shows it and never runs it."""
+    sheet = _grid(export_xlsx(store, fr_project)).worksheets[0]
+    [cell] = [row[2] for row in sheet.iter_rows(min_row=2) if row[0].value == "REQ-007"]
+    assert cell.value == FORMULA_STATEMENT and cell.data_type == "s"
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_xlsx_grid_in_english(store):
+    project_id = build_english_project(store)
+    workbook = _grid(export_xlsx(store, project_id))
+    assert workbook.sheetnames == ["Response grid", "How to answer"]
+    sheet = workbook.worksheets[0]
+    assert [cell.value for cell in sheet[1]][:3] == ["ID", "Section", "Requirement"]
+    answers = sheet.data_validations.dataValidation[0].formula1.strip('"').split(",")
+    assert answers == ["Standard", "Configuration", "Custom development", "Third party", "Not covered"]
+    assert sheet["A2"].value == "REQ-001" and sheet["B2"].value == "1. Company presentation"
+
+
 # -- JSON -------------------------------------------------------------------------------------------------------
 
 
@@ -277,7 +361,7 @@ def test_cli_exports_every_format(cli_store, tmp_path):
     markdown = runner.invoke(app, ["export", project_id, "--format", "md"])
     assert markdown.exit_code == 0, markdown.output
     assert "## 10. Budget" in markdown.output
-    for fmt in ("docx", "pdf"):
+    for fmt in ("docx", "pdf", "xlsx"):
         result = runner.invoke(app, ["export", project_id, "--format", fmt])
         assert result.exit_code == 0, result.output
         assert (tmp_path / f"{project_id}.{fmt}").stat().st_size > 5_000
@@ -311,3 +395,5 @@ def test_every_export_survives_unusual_characters(store, fr_project):
     assert export_pdf(store, fr_project).startswith(b"%PDF")
     assert "\x0c" not in export_reqif(store, fr_project).decode("utf-8")
     assert "客户" in export_csv(store, fr_project)
+    grid = _grid(export_xlsx(store, fr_project)).worksheets[0]
+    assert "Le CRM doit accepter les noms 客户, les emoji 🙂 et un saut de page  collé." in [c.value for c in grid["C"]]
