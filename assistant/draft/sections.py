@@ -125,7 +125,7 @@ class _SectionWriter:
         self.missing: list[str] = []
         self.requirements = [r for r in content.requirements if r.section is section]
         self.constraints = [c for c in content.constraints if CONSTRAINT_SECTION[c.kind] is section]
-        self.has_core_content = False
+        self.has_core_content = False  # whether anything but the template's words was written; pieces only set it
 
     def write(self) -> str:
         specific: dict[SectionId, Callable[[], None]] = {
@@ -136,9 +136,9 @@ class _SectionWriter:
             SectionId.USE_CASES: self._use_cases,
             SectionId.METHODOLOGY: self._methodology,
         }
-        told = self.section is not SectionId.COMPANY and self._told()  # the company's follow its introduction
+        if self.section is not SectionId.COMPANY:  # the company's facts follow its introduction
+            self._told()
         specific.get(self.section, self._requirement_section)()
-        self.has_core_content |= told
         self._questions()
         self._conflicts()
         intro = self.t.section(self.section).intro
@@ -185,9 +185,8 @@ class _SectionWriter:
         self.blocks.append(self.text.project_intro.format(**self._names()))
         if not project.company:
             self.missing.append(self.text.missing_company_name)
-        told = self._told()
+        self._told()
         self._facts()
-        self.has_core_content |= told
         if self.content.stakeholders:
             self._subheading(self.text.stakeholders_title)
             self.blocks.append(
@@ -213,12 +212,13 @@ class _SectionWriter:
             sentences.append(f"{sentence.rstrip('!?…')} ({requirement.id}){end}")
         self.blocks.append(" ".join(sentences))
 
-    def _told(self) -> bool:
-        """Write the section's facts as paragraphs (consecutive facts of one turn make one paragraph, which ends
-        with its speaker and turn: "— Alice Martin, directrice commerciale, T2"); whether there were any."""
+    def _told(self) -> None:
+        """The section's facts as paragraphs: consecutive facts of one turn make one paragraph, which ends with its
+        speaker and turn ("— Alice Martin, directrice commerciale, T2")."""
         facts = [fact for fact in self.content.facts if fact.section is self.section]
         if not facts:
-            return False
+            return
+        self.has_core_content = True
         people = {person.id: person for person in self.content.stakeholders}
         paragraphs: list[tuple[tuple[tuple[int, ...], tuple[str, ...]], list[str]]] = []
         for fact in facts:
@@ -239,13 +239,12 @@ class _SectionWriter:
             where = ", ".join(self.text.turn.format(turn=turn) for turn in turns)
             source = ", ".join(filter(None, [self.t.separator.join(who), where]))
             self.blocks.append(" ".join(sentences) + (f" *— {source}*" if source else ""))
-        return True
 
     # -- objectives --------------------------------------------------------------------------------------
 
     def _objectives(self) -> None:
         objectives = self.content.objectives
-        self.has_core_content = bool(objectives)
+        self.has_core_content |= bool(objectives)
         fields = self.t.smart_fields
         for objective in objectives:
             self._subheading(f"{objective.id} — {escape(objective.statement)}")
@@ -276,7 +275,7 @@ class _SectionWriter:
 
     def _needs(self) -> None:
         kept = self._kept(self.requirements)
-        self.has_core_content = bool(kept)
+        self.has_core_content |= bool(kept)
         groups: list[tuple[str, list[Requirement]]] = [
             (self.t.label(horizon), [r for r in kept if r.horizon is horizon]) for horizon in Horizon
         ]
@@ -295,7 +294,7 @@ class _SectionWriter:
     # -- use cases ---------------------------------------------------------------------------------------
 
     def _use_cases(self) -> None:
-        self.has_core_content = bool(self.content.use_cases)
+        self.has_core_content |= bool(self.content.use_cases)
         for case in self.content.use_cases:
             self._subheading(f"{case.id} — {escape(case.title)}")
             facts = []
@@ -316,7 +315,7 @@ class _SectionWriter:
     # -- sections made of requirements and constraints ---------------------------------------------------
 
     def _requirement_section(self) -> None:
-        self.has_core_content = bool(self._kept(self.requirements) or self.constraints)
+        self.has_core_content |= bool(self._kept(self.requirements) or self.constraints)
         self._requirement_tables(self.requirements)
         self._constraints()
 

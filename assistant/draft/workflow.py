@@ -139,9 +139,13 @@ def _view(section: SectionId, history: list[DraftSection], generated: str) -> Se
     return SectionView(section, current.text, current.state, latest, proposal, diff)
 
 
-def review(store: Store, project_id: str) -> dict[SectionId, SectionView]:
-    """Every section as the reviewer and the exports see it, in document order."""
-    generated = assemble(store, project_id)
+def review(store: Store, project_id: str, content: ProjectContent | None = None) -> dict[SectionId, SectionView]:
+    """Every section as the reviewer and the exports see it, in document order.
+
+    Args:
+        content: the project's objects, when the caller has read them already (the document export does).
+    """
+    generated = render_sections(content or ProjectContent.load(store, project_id))
     return {
         section: _view(section, store.section_history(project_id, section), generated[section]) for section in SectionId
     }

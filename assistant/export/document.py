@@ -87,11 +87,11 @@ def build_document(store: Store, project_id: str, *, today: date | None = None) 
     Args:
         today: the date printed on the title page (tests fix it; exports use the current date).
     """
-    project = store.get_project(project_id)
+    content = ProjectContent.load(store, project_id)
+    project = content.project
     template = template_for(project.language)
-    views = review(store, project_id)
-    summary = write_summary(ProjectContent.load(store, project_id), template)
-    sections = [DocumentSection(template.summary.title, summary)] + [
+    views = review(store, project_id, content)
+    sections = [DocumentSection(template.summary.title, write_summary(content, template))] + [
         DocumentSection(template.numbered_title(section), view.text, section, view.state)
         for section, view in views.items()
     ]

@@ -46,10 +46,11 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _rows(requirements: list[Requirement], template: DraftTemplate) -> list[dict[str, str]]:
-    """One row per requirement vendors answer, in document order (section, then id)."""
+    """One row per requirement vendors answer, in document order: by section, then in the store's id order (a
+    stable sort keeps it, and "REQ-1000" after "REQ-999")."""
     order = list(SectionId)
     kept = [r for r in requirements if r.status is not RequirementStatus.REJECTED]
-    kept.sort(key=lambda r: (order.index(r.section), r.id))
+    kept.sort(key=lambda r: order.index(r.section))
     return [
         {
             "id": r.id,
