@@ -211,11 +211,16 @@ def export(
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = _JSON,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write to this file (docx and pdf default to PROJECT.<format>)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write to this file (docx, pdf and xlsx default to PROJECT.<format>, summary to PROJECT-summary.pdf).",
+        ),
     ] = None,
     code: CodeOption = None,
 ) -> None:
-    """Export a project: the specification (md, docx, pdf), its requirements (reqif, csv for Jira) or all (json).
+    """Export a project: the specification (md, docx, pdf), its one-page summary (summary, a PDF), the vendor
+    response grid (xlsx), its requirements (reqif, csv for Jira) or all (json).
 
     A JSON export never carries the access code's hash or the stakeholder links: imported, the project is open.
     """
@@ -225,7 +230,7 @@ def export(
     content = file_bytes(render_export(store, project_id, fmt.name))
     if out is None and fmt.binary:
         # Binary formats never go to a terminal: without `--out` they land in a file named after the project.
-        out = Path(f"{project_id}.{fmt.extension}")
+        out = Path(fmt.file_name(project_id))
     if out is None:
         sys.stdout.write(content.decode("utf-8"))
         return

@@ -364,31 +364,35 @@ class _SectionWriter:
             [
                 [
                     requirement.id,
-                    escape(requirement.statement),
+                    self._statement_with_criteria(requirement),
                     self._type_label(requirement),
                     self.t.label(requirement.moscow),
                     self.t.label(requirement.horizon) if requirement.horizon else self.text.no_source,
                     self._source(requirement),
-                    self.t.label(requirement.status),
                 ]
                 for requirement in requirements
             ],
         )
 
+    def _statement_with_criteria(self, requirement: Requirement) -> str:
+        """The statement, then its acceptance criteria in the same cell: a column of their own left the
+        statements a sixth of an A4 line in Word."""
+        statement = escape(requirement.statement)
+        if not requirement.acceptance_criteria:
+            return statement
+        criteria = self.t.separator.join(escape(item) for item in requirement.acceptance_criteria)
+        return f"{statement} — *{self.text.acceptance}*{self.t.colon} {criteria}"
+
     def _details(self, requirements: Sequence[Requirement]) -> None:
-        items = []
-        for requirement in requirements:
-            parts = []
-            if requirement.rationale:
-                parts.append(f"*{self.text.rationale}*{self.t.colon} {escape(requirement.rationale)}")
-            if requirement.acceptance_criteria:
-                criteria = self.t.separator.join(escape(item) for item in requirement.acceptance_criteria)
-                parts.append(f"*{self.text.acceptance}*{self.t.colon} {criteria}")
-            if parts:
-                items.append(f"**{requirement.id}** — " + " — ".join(parts))
+        """The rationale of each requirement under the tables, and the Must requirements that lack acceptance
+        criteria among what the section still needs (a vendor cannot price, nor a buyer accept, "fast enough")."""
+        items = [f"**{r.id}** — {escape(r.rationale)}" for r in requirements if r.rationale]
         if items:
             self._subheading(self.text.details_title)
             self.blocks.append(bullets(items))
+        unchecked = [r for r in requirements if r.moscow is MoSCoW.MUST and not r.acceptance_criteria]
+        if unchecked:
+            self.missing.append(self.text.missing_acceptance.format(ids=self._ids(unchecked)))
 
     def _rejected(self) -> None:
         rejected = [r for r in self.requirements if r.status is RequirementStatus.REJECTED]

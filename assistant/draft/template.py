@@ -156,6 +156,13 @@ class DocumentText(_Strict):
     glossary_columns: list[Label]
     glossary_undefined: Label
     glossary_empty: Label
+    approvals_title: Label
+    approvals_intro: Phrase
+    approvals_columns: list[Label]
+    approvals_none: Label
+    signatures_title: Label
+    signatures_intro: Phrase
+    signatures_columns: list[Label]
     page: Label
 
     @field_validator("revisions_columns")
@@ -163,6 +170,20 @@ class DocumentText(_Strict):
     def _five_revision_columns(cls, value: list[str]) -> list[str]:
         if len(value) != 5:
             raise ValueError("give 5 column names: date, section, version, state, author")
+        return value
+
+    @field_validator("approvals_columns")
+    @classmethod
+    def _four_approval_columns(cls, value: list[str]) -> list[str]:
+        if len(value) != 4:
+            raise ValueError("give 4 column names: section, state, approved by, date")
+        return value
+
+    @field_validator("signatures_columns")
+    @classmethod
+    def _four_signature_columns(cls, value: list[str]) -> list[str]:
+        if len(value) != 4:
+            raise ValueError("give 4 column names: name, role, date, signature")
         return value
 
     @field_validator("glossary_columns")
@@ -185,6 +206,7 @@ class ContentText(_Strict):
         "missing_actor": {"id"},
         "missing_tax": {"ids"},
         "missing_due": {"ids"},
+        "missing_acceptance": {"ids"},
         "project_intro": {"company", "project"},
         "quote": {"text"},
     }
@@ -220,6 +242,7 @@ class ContentText(_Strict):
     missing_actor: Label
     missing_tax: Label
     missing_due: Label
+    missing_acceptance: Label
     project_intro: Label
     company_unknown: Label
     scope: Label
@@ -228,9 +251,11 @@ class ContentText(_Strict):
 
     @field_validator("requirement_columns")
     @classmethod
-    def _seven_requirement_columns(cls, value: list[str]) -> list[str]:
-        if len(value) != 7:
-            raise ValueError("give 7 column names: id, statement, type, priority, horizon, source, status")
+    def _six_requirement_columns(cls, value: list[str]) -> list[str]:
+        if len(value) != 6:
+            raise ValueError(
+                "give 6 column names: id, statement and acceptance criteria, type, priority, horizon, source"
+            )
         return value
 
     @field_validator("constraint_columns", "risk_columns")

@@ -22,10 +22,18 @@ class ExportFormat:
     function: str
     extension: str
     mime: str
+    part: bool = False
+    """Whether the file is one part of the specification (the summary), named `<stem>-<part>.<extension>` so that
+    it does not take the name of the whole document in the same format."""
 
     @property
     def binary(self) -> bool:
-        return self.name in ("docx", "pdf", "xlsx")
+        return self.extension in ("docx", "pdf", "xlsx")
+
+    def file_name(self, stem: str, part_name: str | None = None) -> str:
+        """The file's name for a project whose name gives `stem`; `part_name` words the part in the user's
+        language ("synthese"), else the format's own name is used."""
+        return f"{stem}-{part_name or self.name}.{self.extension}" if self.part else f"{stem}.{self.extension}"
 
 
 FORMATS: tuple[ExportFormat, ...] = (
@@ -38,6 +46,7 @@ FORMATS: tuple[ExportFormat, ...] = (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ),
     ExportFormat("pdf", "PDF", "assistant.export.pdf", "export_pdf", "pdf", "application/pdf"),
+    ExportFormat("summary", "PDF", "assistant.export.pdf", "export_summary_pdf", "pdf", "application/pdf", part=True),
     ExportFormat("md", "Markdown", "assistant.export.markdown", "export_markdown", "md", "text/markdown"),
     ExportFormat(
         "xlsx",
@@ -57,7 +66,7 @@ BY_NAME = {fmt.name: fmt for fmt in FORMATS}
 
 
 def render_export(store: Store, project_id: str, name: str) -> str | bytes:
-    """The project in format `name` (`docx`, `pdf`, `md`, `xlsx`, `csv`, `reqif`, `json`)."""
+    """The project in format `name` (`docx`, `pdf`, `summary`, `md`, `xlsx`, `csv`, `reqif`, `json`)."""
     fmt = BY_NAME[name]
     return getattr(importlib.import_module(fmt.module), fmt.function)(store, project_id)
 

@@ -1,5 +1,5 @@
 """The whole specification as every export sees it: title page facts, revisions, the executive summary, sections
-in order, glossary.
+in order, glossary, and the approval page (who approved each part and when, then a sign-off table).
 
 Built once from the review state (`draft.review`), so the Markdown, DOCX and PDF exports cannot disagree: each
 draws the same `SpecDocument`. The glossary is computed from the final section texts (reviewers' words
@@ -22,6 +22,8 @@ from assistant.draft.workflow import GENERATOR, review
 from assistant.schemas import Project, SectionId, SectionState
 from assistant.store import Store
 
+SIGNATURE_ROWS = 3
+"""Blank sign-off rows when nobody interviewed is recorded yet."""
 MAX_REVISION_ROWS = 25
 """The revision table shows the newest rows; the full history stays in each section's history."""
 
@@ -51,6 +53,19 @@ class Revision:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """One row of the approval page: a numbered part, its review state and, when approved, by whom and when.
+
+    Only the part's current text counts: an approval followed by an edit no longer approves what the reader sees,
+    so that part shows its edited state and no approver."""
+
+    section: str
+    state: str
+    author: str
+    date: str
+
+
+@dataclass(frozen=True)
 class SpecDocument:
     project: Project
     template: DraftTemplate
@@ -61,6 +76,9 @@ class SpecDocument:
     older_revisions: int
     sections: list[DocumentSection]
     glossary: list[tuple[str, str]]
+    approvals: list[Approval]
+    signatories: list[tuple[str, str]]
+    """(name, role) of the people interviewed, for the sign-off table; empty lines are left when there are none."""
 
     @property
     def kind(self) -> str:
@@ -70,6 +88,14 @@ class SpecDocument:
     @property
     def title(self) -> str:
         return self.project.name
+
+    def approval_rows(self) -> list[list[str]]:
+        return [[a.section, a.state, a.author, a.date] for a in self.approvals]
+
+    def signature_rows(self) -> list[list[str]]:
+        """Name, role and two blank cells (date, signature) per person interviewed; three blank rows without any."""
+        people = self.signatories or [("", "")] * SIGNATURE_ROWS
+        return [[name, role, "", ""] for name, role in people]
 
     def facts(self) -> list[tuple[str, str]]:
         """The title page's label/value pairs, in order (values are plain text, not Markdown)."""
@@ -95,12 +121,13 @@ def build_document(store: Store, project_id: str, *, today: date | None = None) 
         DocumentSection(template.numbered_title(section), view.text, section, view.state)
         for section, view in views.items()
     ]
+    histories = {section: store.section_history(project_id, section) for section in SectionId}
     # A document's revisions are what people did (edits, approvals, accepted proposals, restores); the generator's
     # own versions are in each section's history, and would bury those few rows under a dozen "generated" ones.
     stored = [
         version
-        for section in SectionId
-        for version in store.section_history(project_id, section)
+        for history in histories.values()
+        for version in history
         if version.state is not SectionState.PROPOSED and version.author != GENERATOR
     ]
     stored.sort(key=lambda version: (version.created_at, version.section.value, version.version), reverse=True)
@@ -115,6 +142,15 @@ def build_document(store: Store, project_id: str, *, today: date | None = None) 
         for version in stored[:MAX_REVISION_ROWS]
     ]
     approved = sum(view.state is SectionState.APPROVED for view in views.values())
+    none = template.document.approvals_none
+    approvals = []
+    for section, view in views.items():
+        approval = next((v for v in reversed(histories[section]) if v.state is not SectionState.PROPOSED), None)
+        if view.state is not SectionState.APPROVED or approval is None:
+            approvals.append(Approval(template.numbered_title(section), template.label(view.state), none, none))
+            continue
+        day = format_date(approval.created_at.date(), format="medium", locale=template.locale)
+        approvals.append(Approval(template.numbered_title(section), template.label(view.state), approval.author, day))
     return SpecDocument(
         project=project,
         template=template,
@@ -125,6 +161,8 @@ def build_document(store: Store, project_id: str, *, today: date | None = None) 
         older_revisions=max(0, len(stored) - MAX_REVISION_ROWS),
         sections=sections,
         glossary=glossary([section.body for section in sections] + [project.name, project.company], template),
+        approvals=approvals,
+        signatories=[(person.name, person.role) for person in content.stakeholders],
     )
 
 

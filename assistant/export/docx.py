@@ -19,7 +19,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION_START
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -53,6 +53,8 @@ TEXT_WIDTH_CM = 21.0 - 2 * 2.0
 ACCENT = "1F3864"
 """Dark blue of the table headers and the title page."""
 HEADER_FILL = "D9E2F3"
+SIGNATURE_HEIGHT = Cm(1.4)
+"""Height of a sign-off row: room for a handwritten signature."""
 NOTE_FILL = "FFF4CE"
 """Light amber behind the "still needed" notes, so that gaps are seen at a glance."""
 LANGUAGE_TAGS = {"fr": "fr-FR", "en": "en-GB"}
@@ -73,6 +75,7 @@ def render_docx(document: SpecDocument) -> bytes:
         doc.add_paragraph(section.title, style="Heading 1")
         _blocks(doc, parse_blocks(section.body))
     _glossary(doc, document)
+    _approvals(doc, document)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
@@ -217,7 +220,7 @@ def _revisions(doc: DocxDocument, document: SpecDocument) -> None:
 def _table_of_contents(doc: DocxDocument, document: SpecDocument) -> None:
     labels = document.template.document
     doc.add_paragraph(labels.toc_title, style="TOC Heading")
-    entries = [section.title for section in document.sections] + [labels.glossary_title]
+    entries = [section.title for section in document.sections] + [labels.glossary_title, labels.approvals_title]
     paragraphs = [doc.add_paragraph() for _ in entries]
     first, last = paragraphs[0], paragraphs[-1]
     # One field over several paragraphs, as Word writes it: begin + code + separate, the cached entries, end.
@@ -252,10 +255,29 @@ def _glossary(doc: DocxDocument, document: SpecDocument) -> None:
     _plain_table(doc, labels.glossary_columns, [list(pair) for pair in document.glossary])
 
 
-def _plain_table(doc: DocxDocument, header: list[str], rows: list[list[str]]) -> None:
-    """A table of plain strings (revisions, glossary), sized like the section tables."""
+def _approvals(doc: DocxDocument, document: SpecDocument) -> None:
+    """The approval page: who approved each part and when, then a sign-off table with room to sign by hand."""
+    labels = document.template.document
+    _page_break(doc)
+    doc.add_paragraph(labels.approvals_title, style="Heading 1")
+    doc.add_paragraph(labels.approvals_intro)
+    _plain_table(doc, labels.approvals_columns, document.approval_rows(), weights=[0.46, 0.18, 0.2, 0.16])
+    doc.add_paragraph(labels.signatures_title, style="Heading 2")
+    doc.add_paragraph(labels.signatures_intro)
+    signatures = _plain_table(
+        doc, labels.signatures_columns, document.signature_rows(), weights=[0.28, 0.3, 0.14, 0.28]
+    )
+    for row in signatures.rows[1:]:
+        row.height = SIGNATURE_HEIGHT
+        row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+
+
+def _plain_table(
+    doc: DocxDocument, header: list[str], rows: list[list[str]], *, weights: list[float] | None = None
+) -> Table:
+    """A table of plain strings (revisions, glossary, approvals), sized like the section tables."""
     block = TableBlock(tuple((Run(text),) for text in header), tuple(tuple((Run(c),) for c in row) for row in rows))
-    _table(doc, list(block.header), [list(row) for row in block.rows], weights=_docx_weights(block))
+    return _table(doc, list(block.header), [list(row) for row in block.rows], weights=weights or _docx_weights(block))
 
 
 # -- section content ---------------------------------------------------------------------------------------
@@ -315,8 +337,9 @@ def _blocks(doc: DocxDocument, blocks: list[Block]) -> None:
 
 
 def _docx_weights(block: TableBlock) -> list[float]:
-    # characters counted 12 % wide: a viewer without Calibri substitutes a wider font (DejaVu, Liberation)
-    return column_weights(block, measure=lambda text: len(text) * 1.12)
+    # characters counted 25 % wide: a viewer without Calibri substitutes a wider font (LibreOffice on Linux lays
+    # bold 8.5 pt headers out in DejaVu Sans, where "Horizon" broke mid-word at 12 %)
+    return column_weights(block, measure=lambda text: len(text) * 1.25)
 
 
 def _runs(paragraph: DocxParagraph, runs: Runs) -> None:

@@ -39,7 +39,7 @@ def render_markdown(document: SpecDocument) -> str:
         parts.append(f"*{labels.revisions_empty}*")
 
     parts.append(f"## {labels.toc_title}")
-    titles = [section.title for section in document.sections] + [labels.glossary_title]
+    titles = [section.title for section in document.sections] + [labels.glossary_title, labels.approvals_title]
     parts.append(bullets([f"[{title}](#{anchor(title)})" for title in titles]))  # titles are template text
 
     for section in document.sections:
@@ -52,6 +52,16 @@ def render_markdown(document: SpecDocument) -> str:
         parts.append(table(labels.glossary_columns, [[escape(a), escape(d)] for a, d in document.glossary]))
     else:
         parts.append(f"*{labels.glossary_empty}*")
+
+    parts.append(f"## {labels.approvals_title}")
+    parts.append(labels.approvals_intro)
+    approvals = [[a.section, a.state, escape(a.author), a.date] for a in document.approvals]  # only names are typed
+    parts.append(table(labels.approvals_columns, approvals))
+    parts.append(f"### {labels.signatures_title}")
+    parts.append(labels.signatures_intro)
+    parts.append(
+        table(labels.signatures_columns, [[escape(cell) for cell in row] for row in document.signature_rows()])
+    )
     return "\n\n".join(part for part in parts if part) + "\n"
 
 

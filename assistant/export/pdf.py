@@ -58,6 +58,8 @@ NOTE_FILL = (255, 244, 206)
 NOTE_RULE = (191, 143, 0)
 BODY_SIZE = 10.5
 TABLE_SIZE = 8.5
+SIGNATURE_HEIGHT = 14
+"""Height of a sign-off row in millimetres: room for a handwritten signature."""
 LINE = 5.2
 """Line height of body text, in millimetres."""
 SHARED_PAGE_REVISIONS = 12
@@ -111,6 +113,7 @@ def _needs_fallback(pdf: FPDF, document: SpecDocument) -> bool:
     texts = [section.body for section in document.sections] + [value for _, value in document.facts()]
     texts += [f"{acronym} {definition}" for acronym, definition in document.glossary]
     texts += [revision.author for revision in document.revisions]
+    texts += [cell for row in document.approval_rows() + document.signature_rows() for cell in row]
     used = set("".join(texts)) - {"\n", "\t"}
     font = pdf.fonts[FONT.lower()]
     assert isinstance(font, TTFFont)  # the bundled Source Sans Pro, added as a TrueType font
@@ -158,12 +161,59 @@ def render_pdf(document: SpecDocument) -> bytes:
         )
     else:
         _paragraph(pdf, _text(labels.glossary_empty, italic=True))
+    _approvals(pdf, document)
     return bytes(pdf.output())
+
+
+def _approvals(pdf: _SpecPdf, document: SpecDocument) -> None:
+    """The approval page: who approved each part and when, then a sign-off table with room to sign by hand."""
+    labels = document.template.document
+    pdf.add_page()
+    _heading(pdf, labels.approvals_title, 0)
+    _paragraph(pdf, _text(labels.approvals_intro))
+    _table(pdf, list(labels.approvals_columns), document.approval_rows(), [0.46, 0.18, 0.2, 0.16])
+    _heading(pdf, labels.signatures_title, 1)
+    _paragraph(pdf, _text(labels.signatures_intro))
+    _table(
+        pdf,
+        list(labels.signatures_columns),
+        document.signature_rows(),
+        [0.28, 0.3, 0.14, 0.28],
+        row_height=SIGNATURE_HEIGHT,
+    )
 
 
 def export_pdf(store: Store, project_id: str, *, today: date | None = None) -> bytes:
     """The project's specification as PDF."""
     return render_pdf(build_document(store, project_id, today=today))
+
+
+def render_summary_pdf(document: SpecDocument) -> bytes:
+    """The executive summary alone, as a page to hand to a director: the project, its company, the date and
+    review state, then the summary as it opens the full document (the same text, so they cannot disagree)."""
+    pdf = _SpecPdf(document)
+    summary = document.sections[0]
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 10)
+    pdf.set_text_color(*GREY)
+    pdf.cell(0, 6, f"{document.kind.upper()} — {summary.title.upper()}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "B", 20)
+    pdf.set_text_color(*ACCENT)
+    pdf.multi_cell(0, 9, document.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "", 9)
+    pdf.set_text_color(*GREY)
+    colon = document.template.colon
+    line = " · ".join(f"{label}{colon} {value}" for label, value in document.facts()[1:])  # the title is above
+    pdf.multi_cell(0, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(3)
+    _blocks(pdf, parse_blocks(summary.body))
+    return bytes(pdf.output())
+
+
+def export_summary_pdf(store: Store, project_id: str, *, today: date | None = None) -> bytes:
+    """The project's executive summary as a PDF of its own."""
+    return render_summary_pdf(build_document(store, project_id, today=today))
 
 
 def _text(text: str, *, bold: bool = False, italic: bool = False) -> Runs:
@@ -343,7 +393,13 @@ def _note(pdf: FPDF, runs: Runs) -> None:
 
 
 def _table(
-    pdf: FPDF, header: list[str], rows: list[list[str]], weights: list[float], *, bold_first_column: bool = False
+    pdf: FPDF,
+    header: list[str],
+    rows: list[list[str]],
+    weights: list[float],
+    *,
+    bold_first_column: bool = False,
+    row_height: float | None = None,
 ) -> None:
     pdf.set_font(FONT, "", TABLE_SIZE)
     pdf.set_draw_color(160, 160, 160)
@@ -364,7 +420,7 @@ def _table(
         for text in header:
             heading_row.cell(text)
         for values in rows:
-            row = table.row()
+            row = table.row(min_height=row_height)
             for index, text in enumerate(values):
                 row.cell(text, style=first if bold_first_column and index == 0 else None)
     pdf.ln(3)

@@ -15,6 +15,7 @@ from assistant.ui.shell import page_context, require_project
 ICONS = {
     "docx": ":material/article:",
     "pdf": ":material/picture_as_pdf:",
+    "summary": ":material/summarize:",
     "md": ":material/notes:",
     "xlsx": ":material/grid_on:",
     "csv": ":material/table_chart:",
@@ -35,10 +36,13 @@ def render() -> None:
     st.caption(context.t("export.intro"))
     stem = file_stem(project.name)
     for spec in FORMATS:
+        # the one part exported alone is the summary: its title and file name are worded in the user's language
+        title = context.t("export.summary_title") if spec.part else spec.title
+        file_name = spec.file_name(stem, context.t("export.summary_file") if spec.part else None)
         with st.container(border=True):
             text, action = st.columns([4, 1], vertical_alignment="center")
             with text:
-                st.markdown(f"**{spec.title}** · `{stem}.{spec.extension}`")
+                st.markdown(f"**{title}** · `{file_name}`")
                 st.caption(context.t(f"export.{spec.name}"))
             try:
                 data = file_bytes(render_export(context.store, project.id, spec.name))
@@ -49,7 +53,7 @@ def render() -> None:
                 st.download_button(
                     context.t("export.download"),
                     data=data,
-                    file_name=f"{stem}.{spec.extension}",
+                    file_name=file_name,
                     mime=spec.mime,
                     key=f"export.{spec.name}",
                     icon=ICONS[spec.name],

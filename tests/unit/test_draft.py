@@ -198,8 +198,10 @@ def test_hostile_statement_stays_text_in_markdown(store, fr_project):
     cells = [tokens[i + 1] for i, t in enumerate(tokens) if t.type == "td_open"]
     row = next(index for index, cell in enumerate(cells) if cell.content == "REQ-006")
     statement = cells[row + 1]
-    assert [child.type for child in statement.children] == ["text"]  # no HTML, link or emphasis inside
-    assert statement.children[0].content == HOSTILE_STATEMENT
+    # no HTML, link or emphasis from the statement; the emphasis is the label of the acceptance criteria after it
+    assert [child.type for child in statement.children] == ["text", "em_open", "text", "em_close", "text"]
+    assert statement.children[0].content == f"{HOSTILE_STATEMENT} — "
+    assert statement.children[2].content == "Critères d'acceptation"
     assert cells[row + 3].children[0].content == "Indispensable (Must)"  # the pipe did not shift the columns
     html = viewer.render(functional)
     assert "<script>" not in html and "&lt;script&gt;alert" in html

@@ -27,7 +27,7 @@ from assistant.export.csv import export_csv, neutralise_formula
 from assistant.export.docx import export_docx
 from assistant.export.json import export_project, import_project
 from assistant.export.markdown import export_markdown
-from assistant.export.pdf import export_pdf
+from assistant.export.pdf import export_pdf, export_summary_pdf
 from assistant.export.reqif import export_reqif
 from assistant.export.xlsx import COLUMNS, export_xlsx
 from assistant.schemas import Constraint, Requirement, RequirementStatus, SectionId
@@ -99,7 +99,7 @@ def test_docx_uses_heading_styles_toc_field_and_page_numbers(store, fr_project):
     """Parts are "Heading 1" (Word's navigation pane and TOC read them), with a TOC field and a PAGE footer."""
     document = _docx(store, fr_project)
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Synthèse", *SECTION_TITLES_FR, "Glossaire"]
+    assert headings == ["Synthèse", *SECTION_TITLES_FR, "Glossaire", "Approbation des parties"]
     assert "OBJ-001 — Augmenter le taux de transformation des devis" in [
         p.text for p in document.paragraphs if p.style.name == "Heading 2"
     ]
@@ -115,15 +115,71 @@ def test_docx_uses_heading_styles_toc_field_and_page_numbers(store, fr_project):
 def test_docx_requirement_tables_have_a_repeated_header_row(store, fr_project):
     """Requirement tables start with a bold header row marked to repeat on each page; statements stay text."""
     document = _docx(store, fr_project)
-    tables = [t for t in document.tables if t.rows[0].cells[0].text == "ID" and len(t.columns) == 7]
+    tables = [t for t in document.tables if t.rows[0].cells[0].text == "ID" and len(t.columns) == 6]
     assert tables, "no requirement table"
     header = tables[0].rows[0]
-    assert [c.text for c in header.cells] == ["ID", "Exigence", "Type", "Priorité", "Horizon", "Source", "Statut"]
+    assert [c.text for c in header.cells] == [
+        "ID",
+        "Exigence et critères d'acceptation",
+        "Type",
+        "Priorité",
+        "Horizon",
+        "Source",
+    ]
     assert header._tr.trPr.find(qn("w:tblHeader")) is not None
     assert all(run.bold for cell in header.cells for run in cell.paragraphs[0].runs)
     rows = {row.cells[0].text: [c.text for c in row.cells] for table in tables for row in table.rows[1:]}
-    assert rows["REQ-006"][1] == HOSTILE_STATEMENT
+    criterion = "Un export de 10 000 contacts se termine en moins de 30 s."
+    assert rows["REQ-006"][1] == f"{HOSTILE_STATEMENT} — Critères d'acceptation : {criterion}"
     assert rows["REQ-006"][3] == "Indispensable (Must)"
+    assert rows["REQ-003"][1] == "Les commerciaux doivent consulter l'historique client depuis leur téléphone."
+
+
+def test_must_requirements_without_acceptance_criteria_are_listed_as_missing(store, fr_project):
+    """A Must need with no acceptance criterion is named in what its part still needs; one with criteria is not."""
+    text = export_markdown(store, fr_project)
+    needs = text[text.index("## 4. Besoins") : text.index("## 5.")]
+    functional = text[text.index("## 6. Exigences fonctionnelles") : text.index("## 7.")]
+    assert "les critères d'acceptation des exigences indispensables REQ-003" in needs
+    assert "critères d'acceptation des exigences indispensables" not in functional  # REQ-006 has its criterion
+
+
+def _approve(store: Store, project_id: str, section: SectionId, author: str) -> None:
+    version = workflow.section_view(store, project_id, section).version
+    workflow.approve_section(store, project_id, section, author=author, expected_version=version)
+
+
+def test_docx_approval_page_names_who_approved_each_part_and_when(store, fr_project):
+    """The approval page lists every part with its state, and for an approved part its approver and the day; a
+    part edited after its approval shows no approver; the sign-off table lists the people interviewed."""
+    _approve(store, fr_project, SectionId.OBJECTIVES, "Alice Martin")
+    _approve(store, fr_project, SectionId.BUDGET, "Bruno Leroy")
+    workflow.edit_section(
+        store,
+        fr_project,
+        SectionId.BUDGET,
+        "Budget revu.\n",
+        author="Bruno Leroy",
+        expected_version=workflow.section_view(store, fr_project, SectionId.BUDGET).version,
+    )
+    document = _docx(store, fr_project)
+    approvals = next(t for t in document.tables if t.rows[0].cells[0].text == "Partie")
+    rows = {row.cells[0].text: [c.text for c in row.cells[1:]] for row in approvals.rows[1:]}
+    assert list(rows) == SECTION_TITLES_FR
+    assert rows["3. Objectifs"][:2] == ["Approuvée", "Alice Martin"]
+    assert rows["3. Objectifs"][2] != "—"
+    assert rows["10. Budget"] == ["Modifiée", "—", "—"]
+    assert rows["1. Présentation de l'entreprise"] == ["Générée", "—", "—"]
+    signatures = next(t for t in document.tables if t.rows[0].cells[0].text == "Nom")
+    assert [[c.text for c in row.cells] for row in signatures.rows[1:]] == [
+        ["Alice Martin", "Directrice commerciale", "", ""],
+        ["Bruno Leroy", "DSI", "", ""],
+    ]
+    assert signatures.rows[1].height is not None and signatures.rows[1].height.cm >= 1
+    assert "Visa des parties prenantes" in [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    markdown = export_markdown(store, fr_project)
+    assert "\n## Approbation des parties\n" in markdown and "| 3. Objectifs | Approuvée | Alice Martin |" in markdown
+    assert "- [Approbation des parties](#approbation-des-parties)" in markdown
 
 
 def test_docx_follows_the_reviewed_text(store, fr_project):
@@ -154,6 +210,30 @@ def test_pdf_has_contents_bookmarks_and_literal_text(store, fr_project):
     assert not any(
         "/URI" in str(annotation.get_object()) for page in reader.pages for annotation in page.get("/Annots") or []
     )  # the statement's "link" is not a link
+
+
+def test_pdf_ends_with_the_approval_page(store, fr_project):
+    """The PDF's last page is the approval page, with its bookmark and the people who sign off."""
+    _approve(store, fr_project, SectionId.OBJECTIVES, "Alice Martin")
+    reader = PdfReader(io.BytesIO(export_pdf(store, fr_project)))
+    last = reader.pages[-1].extract_text()
+    assert "Approbation des parties" in last and "Visa des parties prenantes" in last
+    assert "Alice Martin" in last and "Directrice commerciale" in last and "3. Objectifs" in last
+    assert "Approbation des parties" in [item.title for item in reader.outline if not isinstance(item, list)]
+
+
+def test_summary_export_is_one_page_of_its_own(store, fr_project):
+    """The summary export is the document's summary alone on one page: project, company, the Must needs, budget."""
+    reader = PdfReader(io.BytesIO(export_summary_pdf(store, fr_project)))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "CRM Novelia 2027" in text and "SYNTHÈSE" in text
+    assert "REQ-003" in text and "REQ-006" in text  # the Must needs
+    assert "Sommaire" not in text and "Glossaire" not in text
+    markdown = export_markdown(store, fr_project)
+    summary = markdown[markdown.index("## Synthèse") : markdown.index("## 1.")]
+    for line in ("Objectifs", "Besoins indispensables"):
+        assert (line in summary) == (line in text)
 
 
 def test_pdf_in_english(store):
@@ -365,6 +445,9 @@ def test_cli_exports_every_format(cli_store, tmp_path):
         result = runner.invoke(app, ["export", project_id, "--format", fmt])
         assert result.exit_code == 0, result.output
         assert (tmp_path / f"{project_id}.{fmt}").stat().st_size > 5_000
+    result = runner.invoke(app, ["export", project_id, "--format", "summary"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"{project_id}-summary.pdf").read_bytes().startswith(b"%PDF")
     for fmt in ("reqif", "csv", "json"):
         out = tmp_path / f"out.{fmt}"
         result = runner.invoke(app, ["export", project_id, "--format", fmt, "--out", str(out)])
